@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Entry point. Keep imports here light: `firedrill --version` and `--help` must answer
+// in well under 0.2 s, so every command loads its implementation only when it runs.
+import { enableCompileCache } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, FiredrillError } from '../errors.js';
+import { installInterruptHandlers } from '../interrupt.js';
+import { packageInfo } from '../package-info.js';
+
+enableCompileCache();
+
+const program = new Command('firedrill')
+  .description('Fire drills for Kubernetes pod networking: inject real flannel (vxlan) incidents, detect, repair, time the recovery.')
+  .version(packageInfo().version, '-V, --version')
+  .showSuggestionAfterError(true)
+  .showHelpAfterError('(run `firedrill --help` for the commands, `firedrill <command> --help` for their options)')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 a drill or check failed, 2 usage error, 3 something the machine must provide is missing (root, a component, a tool).`,
+  );
+
+program
+  .command('setup')
+  .description('build or download the pinned Kubernetes, etcd, flannel, CNI and CoreDNS binaries into the cache')
+  .option('--check', 'only report each component, version, source and path; exit 1 if one is missing')
+  .addOption(new Option('--from <source>', 'where binaries come from: auto (build with Go, else download), build, download').default('auto'))
+  .option('--cache-dir <dir>', 'cache root (default $FIREDRILL_CACHE, else ~/.cache/firedrill)')
+  .option('--only <component...>', 'only these components (names as in `setup --check`)')
+  .option('--json', 'print the result as JSON')
+  .action(async (flags) => {
+    const { setupCommand } = await import('./setup-command.js');
+    process.exitCode = await setupCommand(flags);
+  });
+
+installInterruptHandlers();
+try {
+  await program.parseAsync();
+} catch (e) {
+  process.exitCode = report(e);
+}
+
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander has already printed its message; --help and --version end here too.
+    return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (e instanceof FiredrillError) {
+    process.stderr.write(`firedrill: error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`  what to do: ${e.hint}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`firedrill: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return ExitCode.failure;
+}
