@@ -35,11 +35,45 @@ program
   });
 
 installInterruptHandlers();
+const lab = program.command('lab').description('the lab backend: a kind-shaped cluster whose nodes are network namespaces on this host (needs root)');
+lab
+  .command('up')
+  .description('create a lab and wait until its probe matrix and DNS are green')
+  .option('--name <name>', 'lab name (prefixes every namespace it creates)', 'fd')
+  .option('--nodes <n>', 'number of nodes: a control plane and n-1 workers', '3')
+  .option('--pods-per-node <n>', 'probe pods per node', '2')
+  .option('--dns-replicas <n>', 'CoreDNS replicas', '2')
+  .option('--timeout <seconds>', 'timeout of each readiness step', '90')
+  .option('--keep-on-failure', 'leave a lab that failed to come up in place for inspection')
+  .option('--cache-dir <dir>', 'component cache root (see `firedrill setup`)')
+  .action(async (flags) => {
+    const { labUpCommand } = await import('./lab-command.js');
+    process.exitCode = await labUpCommand(flags);
+  });
+lab
+  .command('down')
+  .description('remove a lab: its processes, namespaces and state (idempotent)')
+  .option('--name <name>', 'lab name', 'fd')
+  .action(async (flags) => {
+    const { labDownCommand } = await import('./lab-command.js');
+    process.exitCode = await labDownCommand(flags);
+  });
+
+program
+  .command('prune')
+  .description('remove every firedrill lab, namespace, process and state dir on this machine, including what crashed runs left')
+  .action(async () => {
+    const { pruneCommand } = await import('./lab-command.js');
+    process.exitCode = await pruneCommand();
+  });
+
 try {
   await program.parseAsync();
 } catch (e) {
   process.exitCode = report(e);
 }
+// Exit now: idle keep-alive sockets to a lab's API server would otherwise hold the process open.
+process.exit(process.exitCode ?? ExitCode.ok);
 
 function report(e: unknown): number {
   if (e instanceof CommanderError) {

@@ -1,0 +1,223 @@
+import type { V1Container, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { apiStatus, type Kube, patchAs } from '../../../../src/kube/client.js';
+import { type NodeIdentity, postStatus, registerNode, renewLease } from './node-status.js';
+import { createSandbox, ensureContainers, listSandboxes, removeSandbox, type RuntimeConfig, type SandboxRecord } from './sandboxes.js';
+
+/**
+ * The lab kubelet: stands in for kubelet and the container runtime on one node. It keeps
+ * the Node registered and its Lease renewed, realises the pods bound to the node (see
+ * sandboxes.ts), runs HTTP readiness probes and reports pod status. It does not do
+ * images, volumes other than configMap, liveness probes, resource limits, exec/logs/port
+ * forwarding, or static pods.
+ */
+export class LabKubelet {
+  private readonly inFlight = new Set<string>();
+  private readonly readiness = new Map<string, { ready: boolean; lastProbe: number }>();
+  private readonly lastStatus = new Map<string, string>();
+  private readonly failures = new Map<string, { count: number; until: number }>();
+  private pods = new Map<string, V1Pod>();
+  private syncing = false;
+  private syncAgain = false;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly node: NodeIdentity,
+    private readonly runtime: RuntimeConfig,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    await retry(() => registerNode(this.kube, this.node), 'register node', this.log);
+    await retry(() => renewLease(this.kube, this.node.name), 'create lease', this.log);
+    this.log(`node ${this.node.name} registered`);
+    this.every(10_000, () => renewLease(this.kube, this.node.name));
+    this.every(60_000, () => postStatus(this.kube, this.node));
+    this.every(1_000, () => this.sync());
+    await this.watchPods();
+    await this.sync();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    this.timers.push(setInterval(() => void task().catch((e: Error) => this.log(`error: ${e.message}`)), ms));
+  }
+
+  private async watchPods(): Promise<void> {
+    const { lib, config, core } = this.kube;
+    const list = () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${this.node.name}` });
+    const informer = new lib.ListWatch<V1Pod>('/api/v1/pods', new lib.Watch(config), list, false, undefined, `spec.nodeName=${this.node.name}`);
+    const refresh = () => {
+      this.pods = new Map(informer.list().map((p) => [p.metadata!.uid!, p]));
+      void this.sync();
+    };
+    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, refresh);
+    informer.on('error', (e) => {
+      this.log(`pod watch error, restarting: ${String(e)}`);
+      setTimeout(() => void informer.start().catch(() => undefined), 1000);
+    });
+    await informer.start();
+    refresh();
+  }
+
+  /** One pass over every pod bound here and every sandbox on disk. Never runs twice at once. */
+  private async sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    try {
+      do {
+        this.syncAgain = false;
+        const sandboxes = new Map((await listSandboxes(this.runtime)).map((s) => [s.uid, s]));
+        const work: Promise<void>[] = [];
+        for (const [uid, pod] of this.pods) work.push(this.once(uid, () => this.syncPod(pod, sandboxes.get(uid))));
+        for (const [uid, sandbox] of sandboxes) {
+          if (!this.pods.has(uid)) work.push(this.once(uid, () => this.teardown(sandbox)));
+        }
+        await Promise.all(work);
+      } while (this.syncAgain);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** Runs per-pod work unless that pod already has work in flight (a slow CNI ADD spans several syncs). */
+  private async once(uid: string, task: () => Promise<void>): Promise<void> {
+    if (this.inFlight.has(uid)) return;
+    const failed = this.failures.get(uid);
+    if (failed && Date.now() < failed.until) return;
+    this.inFlight.add(uid);
+    try {
+      await task();
+      this.failures.delete(uid);
+    } catch (e) {
+      const count = (failed?.count ?? 0) + 1;
+      // kubelet backs off a failing sandbox too; 0.5 s doubling up to 10 s keeps recovery prompt.
+      this.failures.set(uid, { count, until: Date.now() + Math.min(500 * 2 ** (count - 1), 10_000) });
+      this.log(`error: pod ${uid}: ${(e as Error).message}`);
+    } finally {
+      this.inFlight.delete(uid);
+    }
+  }
+
+  private async syncPod(pod: V1Pod, existing: SandboxRecord | undefined): Promise<void> {
+    const id = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
+    if (pod.metadata?.deletionTimestamp) {
+      if (existing) await this.teardown(existing);
+      try {
+        await this.kube.core.deleteNamespacedPod({
+          name: pod.metadata.name!,
+          namespace: pod.metadata.namespace!,
+          gracePeriodSeconds: 0,
+          body: { preconditions: { uid: pod.metadata.uid } },
+        });
+      } catch (e) {
+        if (apiStatus(e) !== 404 && apiStatus(e) !== 409) throw e;
+      }
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    let sandbox = existing;
+    if (!sandbox) {
+      sandbox = await createSandbox(this.runtime, pod);
+      this.log(`pod ${id}: sandbox ${sandbox.netns} ip ${sandbox.ip}`);
+    }
+    if (await ensureContainers(this.runtime, pod, sandbox)) this.log(`pod ${id}: containers started`);
+    await this.probeReadiness(pod, sandbox);
+    await this.reportStatus(pod, sandbox);
+  }
+
+  private async teardown(sandbox: SandboxRecord): Promise<void> {
+    await removeSandbox(this.runtime, sandbox);
+    for (const key of this.readiness.keys()) if (key.startsWith(`${sandbox.uid}/`)) this.readiness.delete(key);
+    this.lastStatus.delete(sandbox.uid);
+    this.log(`pod ${sandbox.namespace}/${sandbox.name}: sandbox ${sandbox.netns} removed`);
+  }
+
+  /**
+   * HTTP readiness probes. Until a container first turns ready it is probed every second;
+   * after that at its periodSeconds (default 10), as kubelet does.
+   */
+  private async probeReadiness(pod: V1Pod, sandbox: SandboxRecord): Promise<void> {
+    for (const c of pod.spec?.containers ?? []) {
+      const key = `${sandbox.uid}/${c.name}`;
+      const probe = c.readinessProbe?.httpGet;
+      const state = this.readiness.get(key) ?? { ready: false, lastProbe: 0 };
+      if (!probe) {
+        this.readiness.set(key, { ready: true, lastProbe: Date.now() });
+        continue;
+      }
+      const period = state.ready ? (c.readinessProbe?.periodSeconds ?? 10) * 1000 : 1000;
+      if (Date.now() - state.lastProbe < period) continue;
+      const port = resolvePort(c, probe.port);
+      const ok = await fetch(`http://${sandbox.ip}:${port}${probe.path ?? '/'}`, { signal: AbortSignal.timeout((c.readinessProbe?.timeoutSeconds ?? 1) * 1000) }).then(
+        (r) => r.status >= 200 && r.status < 400,
+        () => false,
+      );
+      this.readiness.set(key, { ready: ok, lastProbe: Date.now() });
+    }
+  }
+
+  private async reportStatus(pod: V1Pod, sandbox: SandboxRecord): Promise<void> {
+    const containers = pod.spec?.containers ?? [];
+    const ready = containers.every((c) => this.readiness.get(`${sandbox.uid}/${c.name}`)?.ready);
+    const since = sandbox.createdAt;
+    const condition = (type: string, status: boolean): V1PodCondition => ({ type, status: status ? 'True' : 'False', lastTransitionTime: since as unknown as Date });
+    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const status = {
+      phase: 'Running',
+      hostIP: this.node.ip,
+      hostIPs: [{ ip: this.node.ip }],
+      podIP: sandbox.ip,
+      podIPs: [{ ip: sandbox.ip }],
+      startTime: since,
+      conditions: [
+        condition('PodReadyToStartContainers', true),
+        condition('Initialized', true),
+        condition('ContainersReady', ready),
+        condition('Ready', ready),
+        ...(scheduled ? [{ ...scheduled, lastTransitionTime: scheduled.lastTransitionTime?.toISOString?.() ?? scheduled.lastTransitionTime }] : []),
+      ],
+      containerStatuses: containers.map((c) => {
+        const s = sandbox.containers[c.name];
+        return {
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          containerID: `firedrill://${sandbox.containerId.slice(0, 12)}-${c.name}`,
+          ready: this.readiness.get(`${sandbox.uid}/${c.name}`)?.ready ?? false,
+          started: true,
+          restartCount: s?.restartCount ?? 0,
+          state: { running: { startedAt: s?.startedAt ?? since } },
+        };
+      }),
+    };
+    const body = JSON.stringify(status);
+    if (this.lastStatus.get(sandbox.uid) === body) return;
+    await this.kube.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status } }, patchAs(this.kube, 'merge'));
+    this.lastStatus.set(sandbox.uid, body);
+  }
+}
+
+function resolvePort(c: V1Container, port: number | string | undefined): number {
+  if (typeof port === 'number') return port;
+  const named = c.ports?.find((p) => p.name === port);
+  if (named) return named.containerPort;
+  return Number(port);
+}
+
+async function retry(task: () => Promise<void>, what: string, log: (l: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await task();
+    } catch (e) {
+      if (attempt % 20 === 1) log(`waiting for the API server to ${what}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { rm } from 'node:fs/promises';
+import { labDir, podNetnsPrefix } from './layout.js';
+import { deleteNetns, listNetns } from './network.js';
+import { labelledProcesses, stopPids } from './processes.js';
+import { listLabDirs, readState, writeState } from './state.js';
+
+export interface DownReport {
+  lab: string;
+  processes: number;
+  namespaces: number;
+}
+
+/**
+ * Removes a lab and everything it created: every process labelled with its name (control
+ * plane, flanneld, kube-proxy, kubelets, pods' programs, relays), every namespace (pods,
+ * nodes, underlay), and its state dir. Idempotent: a missing lab is not an error.
+ */
+export async function labDown(lab: string, say: (line: string) => void): Promise<DownReport> {
+  const state = await readState(lab).catch(() => undefined);
+  if (state) {
+    state.status = 'deleting';
+    await writeState(state).catch(() => undefined);
+  }
+  const procs = await labelledProcesses(lab);
+  await stopPids(procs.map((p) => p.pid));
+  const all = await listNetns();
+  const known = new Set([...(state?.nodes.map((n) => n.netns) ?? []), ...(state ? [state.underlay.netns] : [])]);
+  const namespaces = all.filter((n) => known.has(n) || n.startsWith(podNetnsPrefix(lab)));
+  await deleteNetns(namespaces);
+  await rm(labDir(lab), { recursive: true, force: true });
+  const report = { lab, processes: procs.length, namespaces: namespaces.length };
+  say(`lab ${lab}: stopped ${report.processes} processes, deleted ${report.namespaces} namespaces and its state`);
+  return report;
+}
+
+/** Removes every lab on this machine, including what crashed runs left (labelled processes with no state dir). */
+export async function prune(say: (line: string) => void): Promise<DownReport[]> {
+  const labs = new Set(await listLabDirs());
+  for (const p of await labelledProcesses()) labs.add(p.lab);
+  const reports: DownReport[] = [];
+  for (const lab of [...labs].sort()) reports.push(await labDown(lab, say));
+  if (!reports.length) say('nothing to prune');
+  return reports;
+}

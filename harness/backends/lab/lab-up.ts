@@ -1,0 +1,394 @@
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lastLines } from '../../../src/exec.js';
+import { type Kube, connect } from '../../../src/kube/client.js';
+import { probeCluster } from '../../../src/probes/probe.js';
+import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
+import { type Component, components } from '../../components.js';
+import { failure, usageError } from '../../errors.js';
+import { withInterruptCleanup } from '../../interrupt.js';
+import { packageInfo } from '../../package-info.js';
+import { requireRoot, requireTools } from '../../preflight.js';
+import { binaryPath, requireBinary } from '../../setup/cache.js';
+import { type Poll, waitFor } from '../../wait.js';
+import { coreDnsAccount, coreDnsObjects, flannelCniConf, flannelNetConf, flannelObjects, kubeProxyObjects, probeObjects } from './addons.js';
+import { labAccess } from './access.js';
+import { type Binaries, controlPlaneSpecs } from './control-plane.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { type KubeletConfig } from './kubelet/main.js';
+import { labDown } from './lab-down.js';
+import { API_PORT, CLUSTER_CIDR, labPaths, type NodeLayout, nodeLayout, podNetnsPrefix, underlayNetns, UNDERLAY_PREFIX } from './layout.js';
+import { createNodesAndUnderlay } from './network.js';
+import { createPki, identities, type Pki } from './pki.js';
+import { isRunning, type ProcessRecord, type StartSpec, startProcess } from './processes.js';
+import { type LabState, readState, writeState } from './state.js';
+
+export interface UpOptions {
+  name: string;
+  nodes: number;
+  podsPerNode: number;
+  dnsReplicas: number;
+  cacheRoot: string;
+  say: (line: string) => void;
+  /** Per readiness step. */
+  stepTimeoutMs: number;
+  /** Leave a lab that failed to come up in place, for inspection (`lab down` removes it). */
+  keepOnFailure?: boolean;
+}
+
+export interface UpResult {
+  state: LabState;
+  /** Seconds from start to each step's end, for the bench and the progress lines. */
+  timings: Record<string, number>;
+}
+
+/**
+ * Builds a lab: a kind-shaped cluster whose nodes are network namespaces running the real
+ * components. Returns once the probe matrix and DNS are green. On any failure, or Ctrl-C,
+ * everything created so far is removed before the error is reported.
+ */
+export async function labUp(options: UpOptions): Promise<UpResult> {
+  requireRoot('lab up');
+  await requireTools(['ip', 'bridge', 'iptables', 'sysctl', 'nsenter', 'socat', 'openssl', 'fping', 'dig']);
+  const bins = await resolveBinaries(options.cacheRoot);
+  const existing = await readState(options.name).catch(() => undefined);
+  if (existing) {
+    throw usageError(`a lab named "${options.name}" already exists (status ${existing.status})`, `remove it with \`firedrill lab down --name ${options.name}\`, or pick another --name`);
+  }
+  const started = performance.now();
+  const timings: Record<string, number> = {};
+  const mark = (step: string) => (timings[step] = Math.round(performance.now() - started) / 1000);
+  const nodes = nodeLayout(options.name, options.nodes);
+  const paths = labPaths(options.name);
+  const state: LabState = {
+    name: options.name,
+    status: 'creating',
+    createdAt: new Date().toISOString(),
+    firedrillVersion: packageInfo().version,
+    podsPerNode: options.podsPerNode,
+    nodes,
+    underlay: { netns: underlayNetns(options.name), bridge: 'br0', cidr: `172.18.0.0/${UNDERLAY_PREFIX}` },
+    apiserver: { url: `https://${nodes[0]!.ip}:${API_PORT}` },
+    kubeconfig: paths.adminKubeconfig,
+    versions: Object.fromEntries(components().map((c) => [c.name, c.version])),
+    processes: [],
+  };
+  // The state file comes first: whatever happens next, `lab down` and `prune` can find it.
+  await writeState(state);
+  const cleanup = async () => {
+    await labDown(options.name, () => undefined);
+  };
+  try {
+    return await withInterruptCleanup(cleanup, async () => {
+      const start = async (spec: Omit<StartSpec, 'lab'>) => {
+        const record = await startProcess({ ...spec, lab: options.name });
+        state.processes.push(record);
+        await writeState(state);
+        return record;
+      };
+      const guard = () => requireAlive(state.processes);
+
+      options.say(`creating ${nodes.length} nodes (network namespaces on underlay 172.18.0.0/16) and the cluster's certificates`);
+      await Promise.all([paths.logs, paths.kubeconfigs, dirname(paths.netConf)].map((d) => mkdir(d, { recursive: true })));
+      await mkdir(paths.etcd, { recursive: true, mode: 0o700 });
+      const [, pki, hostPort] = await Promise.all([createNodesAndUnderlay(options.name, nodes), createPki(paths.pki, nodes[0]!.ip), freeLoopbackPort()]);
+      state.apiserver.hostPort = hostPort;
+      state.apiserver.hostUrl = `https://127.0.0.1:${hostPort}`;
+      await writeKubeconfigs(options.name, state, pki);
+      mark('nodes');
+
+      options.say('starting etcd and kube-apiserver on the control-plane node');
+      const [etcd, apiserver, ...controllers] = controlPlaneSpecs(options.name, nodes[0]!, pki, bins);
+      await start(etcd!);
+      await start(apiserver!);
+      await startRelay(options.name, nodes[0]!, hostPort, start);
+      // Kubelets start now: they register their nodes as soon as the API answers.
+      for (const node of nodes) await start(await kubeletSpec(options.name, node, bins));
+
+      const kube = await connect(paths.adminKubeconfig);
+      options.say(`waiting for kube-apiserver to be ready (${state.apiserver.hostUrl}/readyz)`);
+      await waitFor('kube-apiserver /readyz', () => apiReady(kube), { timeoutMs: options.stepTimeoutMs, intervalMs: 100, guard });
+      mark('apiserver');
+      // After /readyz, as a static pod restarted by kubelet would end up: they exit if RBAC is not bootstrapped yet.
+      options.say('starting kube-controller-manager and kube-scheduler');
+      for (const spec of controllers) await start(spec);
+
+      options.say('applying flannel (kube-flannel.yml without its DaemonSet) and kube-proxy RBAC; starting kube-proxy on every node');
+      await applyAll(kube, [...flannelObjects, ...kubeProxyObjects, coreDnsAccount]);
+      await writeServiceAccountKubeconfigs(kube, options.name, state, pki);
+      await writeFile(paths.netConf, `${JSON.stringify(flannelNetConf, null, 2)}\n`);
+      for (const node of nodes) {
+        await writeNodeFiles(options.name, node);
+        await start(kubeProxySpec(options.name, node, bins));
+      }
+      options.say(`deploying CoreDNS (${options.dnsReplicas} replicas, Service kube-dns 10.96.0.10) and ${options.podsPerNode * nodes.length} probe pods`);
+      await applyAll(kube, [
+        ...coreDnsObjects({ version: state.versions.coredns!, replicas: options.dnsReplicas, kubeconfig: join(paths.kubeconfigs, 'coredns.json') }),
+        ...probeObjects(options.podsPerNode * nodes.length),
+      ]);
+      // flanneld exits when its node has no podCIDR yet; on kind its DaemonSet pod would crash-loop until then.
+      options.say(`waiting for ${nodes.length} nodes to register and get a podCIDR from the controller manager`);
+      await waitFor('nodes registered with a podCIDR', () => nodesWithPodCidr(kube, nodes.length), { timeoutMs: options.stepTimeoutMs, guard });
+      options.say('starting flanneld on every node');
+      for (const node of nodes) await start(flanneldSpec(options.name, node, bins));
+      options.say(`waiting for ${nodes.length} nodes to be Ready with flannel's annotations`);
+      await waitFor('nodes Ready with flannel annotations', () => nodesReady(kube, nodes.length), { timeoutMs: options.stepTimeoutMs, guard });
+      mark('nodes-ready');
+      options.say('waiting for the probe pods and CoreDNS to run and be ready');
+      await waitFor('probe pods and CoreDNS ready', () => podsReady(kube, options.podsPerNode * nodes.length, options.dnsReplicas), { timeoutMs: options.stepTimeoutMs, guard });
+      mark('pods-ready');
+      options.say('waiting for the all-pairs ping matrix and DNS through 10.96.0.10 to be green');
+      const access = labAccess(state);
+      const report = await waitFor(
+        'a green probe matrix and DNS',
+        async (): Promise<Poll<Awaited<ReturnType<typeof probeCluster>>>> => {
+          const r = await probeCluster(kube, access);
+          if (isGreen(r)) return { done: true, value: r };
+          return { done: false, reason: `${failedPings(r).length}/${r.ping.length} pings and ${failedDns(r).length}/${r.dns.length} DNS lookups failing` };
+        },
+        { timeoutMs: options.stepTimeoutMs, intervalMs: 200, guard },
+      );
+      mark('green');
+      options.say(`green: ${report.ping.length} pings and ${report.dns.length} DNS lookups ok`);
+      state.status = 'ready';
+      await writeState(state);
+      return { state, timings };
+    });
+  } catch (e) {
+    if (options.keepOnFailure) {
+      state.status = 'failed';
+      await writeState(state);
+      options.say(`lab up failed; the lab is left in place for inspection (--keep-on-failure): firedrill lab down --name ${options.name} removes it`);
+    } else {
+      options.say('lab up failed; removing everything it created');
+      await cleanup();
+    }
+    throw e;
+  }
+}
+
+async function resolveBinaries(root: string): Promise<Binaries> {
+  const byName = new Map(components().map((c) => [c.name, c]));
+  const c = (name: string): Component => byName.get(name)!;
+  const [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kubeProxy, flanneld, coredns] = await Promise.all([
+    requireBinary(root, c('etcd'), 'etcd'),
+    requireBinary(root, c('kubernetes'), 'kube-apiserver'),
+    requireBinary(root, c('kubernetes'), 'kube-controller-manager'),
+    requireBinary(root, c('kubernetes'), 'kube-scheduler'),
+    requireBinary(root, c('kubernetes'), 'kube-proxy'),
+    requireBinary(root, c('flannel'), 'flanneld'),
+    requireBinary(root, c('coredns'), 'coredns'),
+  ]);
+  const bridge = await requireBinary(root, c('cni-plugins'), 'bridge');
+  const flannel = await requireBinary(root, c('flannel-cni-plugin'), 'flannel');
+  const cniDir = join(root, 'cni-bin');
+  // One CNI_PATH with every plugin, as /opt/cni/bin on a node.
+  await mkdir(cniDir, { recursive: true });
+  for (const [name, target] of [
+    ['bridge', bridge],
+    ['host-local', binaryPath(root, c('cni-plugins'), 'host-local')],
+    ['portmap', binaryPath(root, c('cni-plugins'), 'portmap')],
+    ['loopback', binaryPath(root, c('cni-plugins'), 'loopback')],
+    ['flannel', flannel],
+  ] as const) {
+    await rm(join(cniDir, name), { force: true });
+    await symlink(target, join(cniDir, name));
+  }
+  return { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kubeProxy, flanneld, coredns, cniDir };
+}
+
+async function writeKubeconfigs(lab: string, state: LabState, pki: Pki): Promise<void> {
+  const paths = labPaths(lab);
+  const cert = (i: (typeof identities)[keyof typeof identities]) => ({ cert: pki.clientCert(i), key: pki.clientKey(i) });
+  await Promise.all([
+    writeKubeconfig(paths.adminKubeconfig, { cluster: `firedrill-${lab}`, server: state.apiserver.hostUrl!, ca: pki.ca, user: 'kubernetes-admin', credentials: cert(identities.admin) }),
+    writeKubeconfig(join(paths.kubeconfigs, 'admin-underlay.json'), { cluster: `firedrill-${lab}`, server: state.apiserver.url, ca: pki.ca, user: 'kubernetes-admin', credentials: cert(identities.admin) }),
+    writeKubeconfig(join(paths.kubeconfigs, `${identities.controllerManager.file}.json`), { cluster: lab, server: state.apiserver.url, ca: pki.ca, user: identities.controllerManager.user, credentials: cert(identities.controllerManager) }),
+    writeKubeconfig(join(paths.kubeconfigs, `${identities.scheduler.file}.json`), { cluster: lab, server: state.apiserver.url, ca: pki.ca, user: identities.scheduler.user, credentials: cert(identities.scheduler) }),
+  ]);
+}
+
+/** flanneld, kube-proxy and CoreDNS authenticate as their ServiceAccounts, as their pods do on kind. */
+async function writeServiceAccountKubeconfigs(kube: Kube, lab: string, state: LabState, pki: Pki): Promise<void> {
+  const paths = labPaths(lab);
+  const token = async (namespace: string, name: string) => {
+    const t = await kube.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 } } });
+    if (!t.status?.token) throw failure(`the API server issued no token for ServiceAccount ${namespace}/${name}`);
+    return t.status.token;
+  };
+  const accounts = [
+    { file: 'flannel.json', namespace: 'kube-flannel', name: 'flannel', server: state.apiserver.url },
+    { file: 'kube-proxy.json', namespace: 'kube-system', name: 'kube-proxy', server: state.apiserver.url },
+    // CoreDNS runs in a pod: it reaches the API through the kubernetes Service, as in-cluster clients do.
+    { file: 'coredns.json', namespace: 'kube-system', name: 'coredns', server: 'https://10.96.0.1:443' },
+  ];
+  await Promise.all(
+    accounts.map(async (a) =>
+      writeKubeconfig(join(paths.kubeconfigs, a.file), { cluster: lab, server: a.server, ca: pki.ca, user: `system:serviceaccount:${a.namespace}:${a.name}`, credentials: { token: await token(a.namespace, a.name) } }),
+    ),
+  );
+}
+
+/** What the flannel DaemonSet's install-cni init container and kubeadm put on a node. */
+async function writeNodeFiles(lab: string, node: NodeLayout): Promise<void> {
+  const np = labPaths(lab).node(node.name);
+  await Promise.all([mkdir(np.cniConfDir, { recursive: true }), mkdir(dirname(np.subnetEnv), { recursive: true }), mkdir(np.pods, { recursive: true }), mkdir(dirname(np.kubeProxyConfig), { recursive: true })]);
+  // kube-flannel.yml's cni-conf.json; only the node's file locations (flannel's subnetFile and
+  // dataDir, host-local's dataDir) are set, because lab nodes share the host's filesystem.
+  const [flannel, ...rest] = flannelCniConf.plugins;
+  const conflist = { ...flannelCniConf, plugins: [{ ...flannel, subnetFile: np.subnetEnv, dataDir: np.flannelDataDir, ipam: { dataDir: np.ipamDataDir } }, ...rest] };
+  await writeFile(np.cniConflist, `${JSON.stringify(conflist, null, 2)}\n`);
+  // kind's KubeProxyConfiguration.
+  const kubeProxy = {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    clientConnection: { kubeconfig: join(labPaths(lab).kubeconfigs, 'kube-proxy.json') },
+    hostnameOverride: node.name,
+    mode: 'iptables',
+    clusterCIDR: CLUSTER_CIDR,
+    conntrack: { maxPerCore: 0 },
+    iptables: { minSyncPeriod: '1s' },
+  };
+  await writeFile(np.kubeProxyConfig, `${JSON.stringify(kubeProxy, null, 2)}\n`);
+}
+
+function flanneldSpec(lab: string, node: NodeLayout, bins: Binaries): Omit<StartSpec, 'lab'> {
+  const paths = labPaths(lab);
+  return {
+    name: 'flanneld',
+    node: node.name,
+    netns: node.netns,
+    log: join(paths.logs, `${node.name}-flanneld.log`),
+    // kube-flannel.yml's args, plus what a pod gets from its mounts and downward API.
+    argv: [
+      bins.flanneld,
+      '--ip-masq',
+      '--kube-subnet-mgr',
+      '--healthz-port=8081',
+      `--kubeconfig-file=${join(paths.kubeconfigs, 'flannel.json')}`,
+      '--iface=eth0',
+      `--subnet-file=${paths.node(node.name).subnetEnv}`,
+      `--net-config-path=${paths.netConf}`,
+    ],
+    env: { NODE_NAME: node.name, POD_NAME: `kube-flannel-ds-${node.name}`, POD_NAMESPACE: 'kube-flannel', EVENT_QUEUE_DEPTH: '5000', CONT_WHEN_CACHE_NOT_READY: 'false' },
+  };
+}
+
+function kubeProxySpec(lab: string, node: NodeLayout, bins: Binaries): Omit<StartSpec, 'lab'> {
+  return {
+    name: 'kube-proxy',
+    node: node.name,
+    netns: node.netns,
+    log: join(labPaths(lab).logs, `${node.name}-kube-proxy.log`),
+    argv: [bins.kubeProxy, `--config=${labPaths(lab).node(node.name).kubeProxyConfig}`],
+  };
+}
+
+async function kubeletSpec(lab: string, node: NodeLayout, bins: Binaries): Promise<Omit<StartSpec, 'lab'>> {
+  const paths = labPaths(lab);
+  const np = paths.node(node.name);
+  await mkdir(np.root, { recursive: true });
+  const config: KubeletConfig = {
+    lab,
+    node: { name: node.name, role: node.role, ip: node.ip, kubernetesVersion: components().find((c) => c.name === 'kubernetes')!.version, runtimeVersion: `firedrill-lab://${packageInfo().version}` },
+    kubeconfig: join(paths.kubeconfigs, 'admin-underlay.json'),
+    podsDir: np.pods,
+    podNetnsPrefix: podNetnsPrefix(lab),
+    cni: { conflist: np.cniConflist, binDir: bins.cniDir, cacheDir: np.cniResults },
+    coredns: bins.coredns,
+  };
+  const file = join(np.root, 'kubelet.json');
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  return {
+    name: 'lab-kubelet',
+    node: node.name,
+    netns: node.netns,
+    hostMounts: true,
+    log: join(paths.logs, `${node.name}-kubelet.log`),
+    argv: [process.execPath, fileURLToPath(new URL('./kubelet/main.js', import.meta.url)), file],
+  };
+}
+
+/** A host loopback port relayed into the control-plane node: host → unix socket → 172.18.0.2:6443. */
+async function startRelay(lab: string, cp: NodeLayout, hostPort: number, start: (s: Omit<StartSpec, 'lab'>) => Promise<ProcessRecord>): Promise<void> {
+  const paths = labPaths(lab);
+  await start({
+    name: 'api-relay',
+    node: cp.name,
+    netns: cp.netns,
+    log: join(paths.logs, 'api-relay.log'),
+    argv: ['socat', `UNIX-LISTEN:${paths.apiSocket},fork,unlink-early,mode=600`, `TCP:${cp.ip}:${API_PORT}`],
+  });
+  await start({
+    name: 'api-relay-host',
+    log: join(paths.logs, 'api-relay.log'),
+    argv: ['socat', `TCP-LISTEN:${hostPort},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${paths.apiSocket}`],
+  });
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address !== 'string' ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Fails fast, with the end of its log, when a component the lab started has exited. */
+async function requireAlive(processes: ProcessRecord[]): Promise<void> {
+  for (const p of processes) {
+    if (await isRunning(p.pid, p.startTicks)) continue;
+    const log = await readFile(p.log, 'utf8').catch(() => '');
+    throw failure(`${p.name}${p.node ? ` on ${p.node}` : ''} exited during start; the end of its log (${p.log}):\n${lastLines(log, 15)}`);
+  }
+}
+
+async function apiReady(kube: Kube): Promise<Poll<true>> {
+  const ok = await new kube.lib.Health(kube.config).readyz({ timeout: 2000 }).catch(() => false);
+  return ok ? { done: true, value: true } : { done: false, reason: '/readyz not ok yet' };
+}
+
+async function applyAll(kube: Kube, objects: Record<string, unknown>[]): Promise<void> {
+  for (const o of objects) {
+    await kube.objects.patch(o as never, undefined, undefined, 'firedrill', true, kube.lib.PatchStrategy.ServerSideApply);
+  }
+}
+
+async function nodesWithPodCidr(kube: Kube, count: number): Promise<Poll<true>> {
+  const nodes = (await kube.core.listNode()).items;
+  const ready = nodes.filter((n) => n.spec?.podCIDR).length;
+  return ready >= count ? { done: true, value: true } : { done: false, reason: `${nodes.length}/${count} nodes registered, ${ready} with a podCIDR` };
+}
+
+async function nodesReady(kube: Kube, count: number): Promise<Poll<true>> {
+  const nodes = (await kube.core.listNode()).items;
+  const problems = [
+    ...(nodes.length < count ? [`${nodes.length}/${count} nodes registered`] : []),
+    ...nodes.flatMap((n) => {
+      const name = n.metadata!.name!;
+      const out: string[] = [];
+      if (!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) out.push(`${name} not Ready`);
+      if (!n.spec?.podCIDR) out.push(`${name} has no podCIDR`);
+      if (!n.metadata?.annotations?.['flannel.alpha.coreos.com/backend-data']) out.push(`${name} has no flannel annotation`);
+      return out;
+    }),
+  ];
+  return problems.length ? { done: false, reason: problems.join(', ') } : { done: true, value: true };
+}
+
+async function podsReady(kube: Kube, probes: number, dns: number): Promise<Poll<true>> {
+  const ready = (pods: Awaited<ReturnType<Kube['core']['listNamespacedPod']>>) =>
+    pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  const [p, d] = await Promise.all([
+    kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' }),
+    kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' }),
+  ]);
+  const rp = ready(p);
+  const rd = ready(d);
+  return rp >= probes && rd >= dns ? { done: true, value: true } : { done: false, reason: `${rp}/${probes} probe pods and ${rd}/${dns} CoreDNS pods ready` };
+}

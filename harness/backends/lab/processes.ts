@@ -1,0 +1,115 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { z } from 'zod';
+
+/** The environment variable that labels every process a lab starts, so prune finds them after a crash. */
+export const LAB_LABEL = 'FIREDRILL_LAB';
+
+export const ProcessRecord = z.object({
+  name: z.string(),
+  node: z.string().optional(),
+  pid: z.number().int().positive(),
+  /** Start time in clock ticks since boot (/proc/PID/stat field 22): tells a reused pid apart. */
+  startTicks: z.string(),
+  log: z.string(),
+  argv: z.array(z.string()),
+});
+export type ProcessRecord = z.infer<typeof ProcessRecord>;
+
+export interface StartSpec {
+  lab: string;
+  name: string;
+  node?: string;
+  /** Run inside this network namespace (ip netns exec), as the component would run on that node. */
+  netns?: string;
+  /**
+   * Keep the host's mount namespace (nsenter) instead of ip netns exec's private one: a
+   * process that itself creates network namespaces (the lab kubelet) must mount them where
+   * everyone sees them.
+   */
+  hostMounts?: boolean;
+  argv: string[];
+  env?: Record<string, string>;
+  log: string;
+}
+
+/**
+ * Starts a long-running component detached from this process (it outlives `lab up`),
+ * its output appended to its log, labelled with the lab's name.
+ */
+export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
+  const argv = !spec.netns
+    ? spec.argv
+    : spec.hostMounts
+      ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...spec.argv]
+      : ['ip', 'netns', 'exec', spec.netns, ...spec.argv];
+  const output = { file: spec.log, append: true } as const;
+  const child = execa(argv[0]!, argv.slice(1), {
+    detached: true,
+    cleanup: false,
+    reject: false,
+    stdin: 'ignore',
+    stdout: output,
+    stderr: output,
+    extendEnv: false,
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      [LAB_LABEL]: spec.lab,
+      FIREDRILL_COMPONENT: spec.name,
+      ...spec.env,
+    },
+  });
+  child.nodeChildProcess.unref();
+  void child.catch(() => undefined);
+  const pid = child.pid;
+  if (!pid) throw new Error(`${spec.name}: could not start ${argv.join(' ')}`);
+  return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv };
+}
+
+export async function startTicks(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+/** Alive and not a zombie (a killed process can stay a zombie for a while before it is reaped). */
+export async function isRunning(pid: number, ticks?: string): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return false;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return false;
+  return ticks === undefined || ticks === '' || fields[19] === ticks;
+}
+
+/** Pids of every process labelled with this lab (or any lab when `lab` is undefined), with their label. */
+export async function labelledProcesses(lab?: string): Promise<{ pid: number; lab: string; component: string }[]> {
+  const found: { pid: number; lab: string; component: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (!environ.includes(`${LAB_LABEL}=`)) continue;
+    const vars = new Map(environ.split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const label = vars.get(LAB_LABEL);
+    if (label && (lab === undefined || label === lab)) found.push({ pid: Number(entry), lab: label, component: vars.get('FIREDRILL_COMPONENT') ?? '?' });
+  }
+  return found;
+}
+
+/** SIGTERM, wait up to `graceMs` for each to stop running, then SIGKILL what is left. */
+export async function stopPids(pids: number[], graceMs = 1500): Promise<void> {
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let alive = pids;
+  while (alive.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    alive = (await Promise.all(alive.map(async (p) => ((await isRunning(p)) ? p : 0)))).filter(Boolean);
+  }
+  for (const pid of alive) signal(pid, 'SIGKILL');
+}

@@ -1,0 +1,43 @@
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { environmentError } from './errors.js';
+
+/** Exits 3 with a clear message unless running as root. */
+export function requireRoot(what: string): void {
+  if (process.getuid?.() !== 0) {
+    throw environmentError(`${what} needs root (it creates network namespaces and runs the cluster's components)`, 'run it as root, e.g. `sudo npx firedrill …`');
+  }
+}
+
+/** Which Debian package provides each tool firedrill runs. */
+const packages: Record<string, string> = {
+  ip: 'iproute2',
+  bridge: 'iproute2',
+  iptables: 'iptables',
+  'iptables-save': 'iptables',
+  nft: 'nftables',
+  conntrack: 'conntrack',
+  socat: 'socat',
+  openssl: 'openssl',
+  fping: 'fping',
+  dig: 'bind9-dnsutils',
+  sysctl: 'procps',
+  nsenter: 'util-linux',
+};
+
+/** Exits 3 naming every missing tool and the package that provides it. */
+export async function requireTools(tools: string[]): Promise<void> {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  const missing: string[] = [];
+  for (const tool of tools) {
+    const found = await Promise.any(dirs.map((d) => access(join(d, tool), constants.X_OK))).then(
+      () => true,
+      () => false,
+    );
+    if (!found) missing.push(tool);
+  }
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((t) => packages[t] ?? t))];
+    throw environmentError(`missing tools: ${missing.join(', ')}`, `install them: apt-get install ${pkgs.join(' ')} (or run ./ci/setup)`);
+  }
+}

@@ -1,0 +1,24 @@
+import { type CommandResult, type RunOptions } from './exec.js';
+
+/** Runs an argv on one machine of the cluster: a lab namespace, a docker container, a kind node. */
+export interface Executor {
+  exec(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
+}
+
+export interface PodHandle {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+}
+
+/**
+ * How the library reaches a cluster, whatever backend made it: the API (a kubeconfig) and
+ * "run an argv" on a node, or inside a pod's network namespace.
+ */
+export interface ClusterAccess {
+  name: string;
+  kubeconfig: string;
+  node(name: string): Executor;
+  pod(pod: PodHandle): Executor;
+}

@@ -1,0 +1,45 @@
+import type * as k8s from '@kubernetes/client-node';
+
+/**
+ * The API clients the library and the harness use, built from a kubeconfig file.
+ * @kubernetes/client-node takes about half a second to import, so it is loaded
+ * only when a cluster is actually reached.
+ */
+export interface Kube {
+  lib: typeof k8s;
+  config: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  coordination: k8s.CoordinationV1Api;
+  objects: k8s.KubernetesObjectApi;
+}
+
+export async function connect(kubeconfigPath: string): Promise<Kube> {
+  const lib = await import('@kubernetes/client-node');
+  const config = new lib.KubeConfig();
+  config.loadFromFile(kubeconfigPath);
+  return {
+    lib,
+    config,
+    core: config.makeApiClient(lib.CoreV1Api),
+    apps: config.makeApiClient(lib.AppsV1Api),
+    coordination: config.makeApiClient(lib.CoordinationV1Api),
+    objects: lib.KubernetesObjectApi.makeApiClient(config),
+  };
+}
+
+/** Patch options for a typed client call: the Content-Type selects the patch strategy. */
+export function patchAs(kube: Kube, strategy: 'merge' | 'strategic' | 'json') {
+  const type = {
+    merge: kube.lib.PatchStrategy.MergePatch,
+    strategic: kube.lib.PatchStrategy.StrategicMergePatch,
+    json: kube.lib.PatchStrategy.JsonPatch,
+  }[strategy];
+  return kube.lib.setHeaderOptions('Content-Type', type);
+}
+
+/** The HTTP status of a client-node ApiException, if that is what `e` is. */
+export function apiStatus(e: unknown): number | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}

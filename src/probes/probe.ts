@@ -1,0 +1,111 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { type ClusterAccess, type PodHandle } from '../access.js';
+import { type Kube } from '../kube/client.js';
+import { parseFpingCount } from './fping.js';
+import { type DnsResult, type PingResult, type ProbeReport } from './types.js';
+
+export const PROBE_SELECTOR = { namespace: 'firedrill', labelSelector: 'app=firedrill-probe' };
+export const DNS_SELECTOR = { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' };
+export const DNS_SERVER = '10.96.0.10';
+export const DNS_NAME = 'kubernetes.default.svc.cluster.local';
+export const DNS_EXPECT = '10.96.0.1';
+
+export interface ProbeOptions {
+  /** Per-target reply timeout for ping, in ms. */
+  pingTimeoutMs?: number;
+}
+
+interface Target {
+  name: string;
+  node: string;
+  ip: string;
+  kind: 'pod' | 'gateway';
+}
+
+/**
+ * The all-pairs matrix an SRE runs first: from every probe pod, one fping call to every
+ * other probe pod, every DNS pod and every node's pod gateway (cni0), plus a DNS lookup
+ * through the cluster DNS Service. Sources run in parallel; nothing waits for a retry.
+ */
+export async function probeCluster(kube: Kube, access: ClusterAccess, options: ProbeOptions = {}): Promise<ProbeReport> {
+  const started = performance.now();
+  const [probes, dnsPods, nodes] = await Promise.all([
+    kube.core.listNamespacedPod(PROBE_SELECTOR),
+    kube.core.listNamespacedPod(DNS_SELECTOR),
+    kube.core.listNode(),
+  ]);
+  const sources = probes.items.filter(hasIp);
+  const targets: Target[] = [
+    ...[...sources, ...dnsPods.items.filter(hasIp)].map((p) => ({ name: p.metadata!.name!, node: p.spec!.nodeName!, ip: p.status!.podIP!, kind: 'pod' as const })),
+    ...nodes.items.flatMap((n) => gatewayOf(n)),
+  ];
+  const perSource = await Promise.all(
+    sources.map(async (pod) => {
+      const handle = podHandle(pod);
+      const exec = access.pod(handle);
+      const mine = targets.filter((t) => t.ip !== pod.status!.podIP);
+      const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, options.pingTimeoutMs ?? 300), dnsFrom(exec, handle)]);
+      return { ping, dns };
+    }),
+  );
+  return {
+    at: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    ping: perSource.flatMap((s) => s.ping),
+    dns: perSource.map((s) => s.dns),
+  };
+}
+
+async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, targets: Target[], timeoutMs: number): Promise<PingResult[]> {
+  if (!targets.length) return [];
+  const r = await exec.exec(['fping', '-C', '1', '-q', '-t', String(timeoutMs), '-r', '0', ...targets.map((t) => t.ip)], { check: false, timeoutMs: timeoutMs + 5000 });
+  const rtts = parseFpingCount(`${r.stdout}\n${r.stderr}`);
+  return targets.map((t) => {
+    const rtt = rtts.get(t.ip);
+    return {
+      kind: 'ping',
+      source: source.name,
+      sourceNode: source.node,
+      target: t.name,
+      targetNode: t.node,
+      targetIp: t.ip,
+      targetKind: t.kind,
+      ok: rtt !== undefined,
+      ...(rtt !== undefined ? { rttMs: rtt } : {}),
+    };
+  });
+}
+
+async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle): Promise<DnsResult> {
+  const started = performance.now();
+  const r = await exec.exec(['dig', '+short', '+time=1', '+tries=1', `@${DNS_SERVER}`, DNS_NAME, 'A'], { check: false, timeoutMs: 5000 });
+  const answer = r.stdout.trim().split('\n')[0]?.trim() ?? '';
+  const ok = r.exitCode === 0 && answer === DNS_EXPECT;
+  return {
+    kind: 'dns',
+    source: source.name,
+    sourceNode: source.node,
+    server: DNS_SERVER,
+    name: DNS_NAME,
+    ok,
+    ...(answer ? { answer } : {}),
+    ...(ok ? {} : { error: answer.startsWith(';;') || !answer ? (r.stdout + r.stderr).trim().split('\n')[0] || `dig exited ${r.exitCode}` : `unexpected answer ${answer}` }),
+    rttMs: Math.round(performance.now() - started),
+  };
+}
+
+const hasIp = (p: V1Pod) => Boolean(p.status?.podIP && p.spec?.nodeName && !p.metadata?.deletionTimestamp);
+
+export function podHandle(p: V1Pod): PodHandle {
+  return { namespace: p.metadata!.namespace!, name: p.metadata!.name!, uid: p.metadata!.uid!, node: p.spec!.nodeName! };
+}
+
+/** A node's pod gateway: the first address of its podCIDR, which the bridge plugin puts on cni0. */
+function gatewayOf(n: V1Node): Target[] {
+  const cidr = n.spec?.podCIDR;
+  if (!cidr) return [];
+  const [base] = cidr.split('/');
+  const octets = base!.split('.').map(Number);
+  octets[3] = octets[3]! + 1;
+  return [{ name: `${n.metadata!.name}/cni0`, node: n.metadata!.name!, ip: octets.join('.'), kind: 'gateway' }];
+}

@@ -1,0 +1,36 @@
+/** One reachability check from a probe pod. */
+export interface PingResult {
+  kind: 'ping';
+  source: string;
+  sourceNode: string;
+  target: string;
+  targetNode: string;
+  targetIp: string;
+  targetKind: 'pod' | 'gateway';
+  ok: boolean;
+  rttMs?: number;
+}
+
+/** One DNS lookup through the cluster DNS Service from a probe pod. */
+export interface DnsResult {
+  kind: 'dns';
+  source: string;
+  sourceNode: string;
+  server: string;
+  name: string;
+  ok: boolean;
+  answer?: string;
+  error?: string;
+  rttMs: number;
+}
+
+export interface ProbeReport {
+  at: string;
+  durationMs: number;
+  ping: PingResult[];
+  dns: DnsResult[];
+}
+
+export const failedPings = (r: ProbeReport) => r.ping.filter((p) => !p.ok);
+export const failedDns = (r: ProbeReport) => r.dns.filter((d) => !d.ok);
+export const isGreen = (r: ProbeReport) => r.ping.length > 0 && r.dns.length > 0 && failedPings(r).length === 0 && failedDns(r).length === 0;
