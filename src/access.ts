@@ -21,4 +21,11 @@ export interface ClusterAccess {
   kubeconfig: string;
   node(name: string): Executor;
   pod(pod: PodHandle): Executor;
+  /** Where a node keeps flannel's and CNI's files (a kind node: /run/flannel/subnet.env…). */
+  nodeFiles(name: string): NodeFiles;
+}
+
+export interface NodeFiles {
+  subnetEnv: string;
+  cniConflist: string;
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Entry point. Keep imports here light: `firedrill --version` and `--help` must answer
 // in well under 0.2 s, so every command loads its implementation only when it runs.
-import { enableCompileCache } from 'node:module';
+import * as nodeModule from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FiredrillError } from '../errors.js';
 import { installInterruptHandlers } from '../interrupt.js';
 import { packageInfo } from '../package-info.js';
 
-enableCompileCache();
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  process.stderr.write(`firedrill: error: Node ${process.versions.node} is too old; firedrill needs Node >= 22\n  what to do: run ./ci/setup (installs Node 24), or install Node 24 LTS\n`);
+  process.exit(3);
+}
+nodeModule.enableCompileCache?.();
 
 const program = new Command('firedrill')
   .description('Fire drills for Kubernetes pod networking: inject real flannel (vxlan) incidents, detect, repair, time the recovery.')
@@ -57,6 +61,44 @@ lab
   .action(async (flags) => {
     const { labDownCommand } = await import('./lab-command.js');
     process.exitCode = await labDownCommand(flags);
+  });
+
+lab
+  .command('status')
+  .description('nodes, pods, DNS endpoints, kubeconfig, component pids and versions of a lab')
+  .option('--name <name>', 'lab name', 'fd')
+  .option('--json', 'print JSON (a documented, stable shape)')
+  .action(async (flags) => {
+    const { labStatusCommand } = await import('./lab-command.js');
+    process.exitCode = await labStatusCommand(flags);
+  });
+lab
+  .command('list')
+  .description('the labs on this machine')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const { labListCommand } = await import('./lab-command.js');
+    process.exitCode = await labListCommand(flags);
+  });
+lab
+  .command('logs [component]')
+  .description("a component's log (etcd, kube-apiserver, flanneld, kube-proxy, lab-kubelet, …); without one, the list")
+  .option('--name <name>', 'lab name', 'fd')
+  .option('--node <node>', 'only this node (for per-node components)')
+  .option('--lines <n>', 'last lines to print', '100')
+  .action(async (component, flags) => {
+    const { labLogsCommand } = await import('./lab-command.js');
+    process.exitCode = await labLogsCommand(component, flags);
+  });
+
+program
+  .command('probe')
+  .description("run the all-pairs ping matrix and DNS lookups from every probe pod of a lab; exit 1 unless all green")
+  .option('--name <name>', 'lab name', 'fd')
+  .option('--json', 'print every result as JSON')
+  .action(async (flags) => {
+    const { probeCommand } = await import('./lab-command.js');
+    process.exitCode = await probeCommand(flags);
   });
 
 program

@@ -11,6 +11,7 @@ export interface Kube {
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
   coordination: k8s.CoordinationV1Api;
+  discovery: k8s.DiscoveryV1Api;
   objects: k8s.KubernetesObjectApi;
 }
 
@@ -24,6 +25,7 @@ export async function connect(kubeconfigPath: string): Promise<Kube> {
     core: config.makeApiClient(lib.CoreV1Api),
     apps: config.makeApiClient(lib.AppsV1Api),
     coordination: config.makeApiClient(lib.CoordinationV1Api),
+    discovery: config.makeApiClient(lib.DiscoveryV1Api),
     objects: lib.KubernetesObjectApi.makeApiClient(config),
   };
 }

@@ -1,4 +1,11 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
+
+function inFailedSuite(test: TestCase): boolean {
+  for (let parent = test.parent; ; parent = parent.parent) {
+    if (parent.state() === 'failed') return true;
+    if (parent.type === 'module') return false;
+  }
+}
 
 /**
  * Ends the run with one plain line, `tests: N passed, N failed, N skipped`, that any CI
@@ -13,7 +20,10 @@ export default class SummaryReporter implements Reporter {
         const result = test.result();
         if (result.state === 'passed') count.passed++;
         else if (result.state === 'failed') count.failed++;
-        else if (result.state === 'skipped') {
+        else if (result.state === 'skipped' && inFailedSuite(test)) {
+          // Skipped because a beforeAll or the file itself failed: that is a failure.
+          count.failed++;
+        } else if (result.state === 'skipped') {
           count.skipped++;
           skips.push(`  skipped: ${test.fullName}${result.note ? ` (${result.note})` : ''}`);
         }

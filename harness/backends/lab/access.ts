@@ -1,6 +1,6 @@
 import { type ClusterAccess } from '../../../src/access.js';
 import { run } from '../../../src/exec.js';
-import { podNetns } from './layout.js';
+import { labPaths, podNetns } from './layout.js';
 import { type LabState } from './state.js';
 
 /** The library's view of a lab: a node is its network namespace, a pod is its own namespace. */
@@ -17,6 +17,10 @@ export function labAccess(state: LabState): ClusterAccess {
     },
     pod(pod) {
       return inNetns(podNetns(state.name, pod.uid));
+    },
+    nodeFiles(name) {
+      const np = labPaths(state.name).node(name);
+      return { subnetEnv: np.subnetEnv, cniConflist: np.cniConflist };
     },
   };
 }

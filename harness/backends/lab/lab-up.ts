@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { lastLines } from '../../../src/exec.js';
 import { type Kube, connect } from '../../../src/kube/client.js';
 import { probeCluster } from '../../../src/probes/probe.js';
@@ -307,7 +306,8 @@ async function kubeletSpec(lab: string, node: NodeLayout, bins: Binaries): Promi
     netns: node.netns,
     hostMounts: true,
     log: join(paths.logs, `${node.name}-kubelet.log`),
-    argv: [process.execPath, fileURLToPath(new URL('./kubelet/main.js', import.meta.url)), file],
+    // Always the compiled kubelet, also when the harness itself runs from source (tests).
+    argv: [process.execPath, join(packageInfo().root, 'dist', 'harness', 'backends', 'lab', 'kubelet', 'main.js'), file],
   };
 }
 

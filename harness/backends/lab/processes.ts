@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** The environment variable that labels every process a lab starts, so prune finds them after a crash. */
@@ -43,28 +43,32 @@ export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
     : spec.hostMounts
       ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...spec.argv]
       : ['ip', 'netns', 'exec', spec.netns, ...spec.argv];
-  const output = { file: spec.log, append: true } as const;
-  const child = execa(argv[0]!, argv.slice(1), {
-    detached: true,
-    cleanup: false,
-    reject: false,
-    stdin: 'ignore',
-    stdout: output,
-    stderr: output,
-    extendEnv: false,
-    env: {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      [LAB_LABEL]: spec.lab,
-      FIREDRILL_COMPONENT: spec.name,
-      ...spec.env,
-    },
-  });
-  child.nodeChildProcess.unref();
-  void child.catch(() => undefined);
-  const pid = child.pid;
-  if (!pid) throw new Error(`${spec.name}: could not start ${argv.join(' ')}`);
-  return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv };
+  // node's spawn, not execa: execa pipes a child's output through this process even when
+  // asked to write it to a file, and a daemon would die of SIGPIPE once `lab up` exits.
+  const log = await open(spec.log, 'a');
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+      env: {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        [LAB_LABEL]: spec.lab,
+        FIREDRILL_COMPONENT: spec.name,
+        ...spec.env,
+      },
+    });
+    child.unref();
+    const pid = child.pid;
+    if (!pid) {
+      const error = await new Promise<Error | undefined>((resolve) => child.once('error', resolve));
+      throw new Error(`${spec.name}: could not start ${argv.join(' ')}: ${error?.message ?? 'no pid'}`);
+    }
+    child.once('error', () => undefined);
+    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv };
+  } finally {
+    await log.close();
+  }
 }
 
 export async function startTicks(pid: number): Promise<string | undefined> {

@@ -46,21 +46,34 @@ export class LabKubelet {
     this.timers.push(setInterval(() => void task().catch((e: Error) => this.log(`error: ${e.message}`)), ms));
   }
 
+  /** List, then watch from that resourceVersion; on any end of the watch, list and watch again. */
   private async watchPods(): Promise<void> {
     const { lib, config, core } = this.kube;
-    const list = () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${this.node.name}` });
-    const informer = new lib.ListWatch<V1Pod>('/api/v1/pods', new lib.Watch(config), list, false, undefined, `spec.nodeName=${this.node.name}`);
-    const refresh = () => {
-      this.pods = new Map(informer.list().map((p) => [p.metadata!.uid!, p]));
-      void this.sync();
-    };
-    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, refresh);
-    informer.on('error', (e) => {
-      this.log(`pod watch error, restarting: ${String(e)}`);
-      setTimeout(() => void informer.start().catch(() => undefined), 1000);
-    });
-    await informer.start();
-    refresh();
+    const fieldSelector = `spec.nodeName=${this.node.name}`;
+    const watch = new lib.Watch(config);
+    const again = (delayMs: number) => setTimeout(() => void this.watchPods().catch((e: Error) => {
+      this.log(`pod list failed, retrying: ${e.message}`);
+      again(1000);
+    }), delayMs);
+    const list = await core.listPodForAllNamespaces({ fieldSelector });
+    this.pods = new Map(list.items.map((p) => [p.metadata!.uid!, p]));
+    void this.sync();
+    await watch.watch(
+      '/api/v1/pods',
+      { fieldSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+      (phase: string, pod: V1Pod) => {
+        const uid = pod.metadata?.uid;
+        if (!uid) return;
+        if (phase === 'ADDED' || phase === 'MODIFIED') this.pods.set(uid, pod);
+        else if (phase === 'DELETED') this.pods.delete(uid);
+        else return;
+        void this.sync();
+      },
+      (err: unknown) => {
+        if (err) this.log(`pod watch ended: ${String(err)}`);
+        again(err ? 1000 : 0);
+      },
+    );
   }
 
   /** One pass over every pod bound here and every sandbox on disk. Never runs twice at once. */
@@ -113,8 +126,8 @@ export class LabKubelet {
         await this.kube.core.deleteNamespacedPod({
           name: pod.metadata.name!,
           namespace: pod.metadata.namespace!,
-          gracePeriodSeconds: 0,
-          body: { preconditions: { uid: pod.metadata.uid } },
+          // With a body, the API server reads the options from it alone, not from the query.
+          body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
         });
       } catch (e) {
         if (apiStatus(e) !== 404 && apiStatus(e) !== 409) throw e;

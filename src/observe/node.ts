@@ -1,0 +1,74 @@
+import { type Executor, type NodeFiles } from '../access.js';
+import { type Address, type FdbEntry, type Link, type Neighbour, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes, type Route } from './ip.js';
+import { type IptablesTables, parseIptablesSave } from './iptables.js';
+
+/** Everything the checks read from one node, taken in one parallel pass. */
+export interface NodeObservation {
+  node: string;
+  links: Link[];
+  addresses: Address[];
+  routes: Route[];
+  neighbours: Neighbour[];
+  fdb: FdbEntry[];
+  sysctls: Record<string, string>;
+  /** The rules of the iptables the node's programs use (`iptables` on PATH), and legacy ones if any exist. */
+  iptables: { flavour: 'nf_tables' | 'legacy'; tables: IptablesTables; legacy?: IptablesTables };
+  /** `nft list ruleset` text: native nftables rules that iptables-save does not show. */
+  nftRuleset: string;
+  /** flannel's subnet.env as key=value, or undefined when the file is missing. */
+  subnetEnv?: Record<string, string>;
+  errors: string[];
+}
+
+export const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.ipv4.conf.all.rp_filter'] as const;
+
+export async function observeNode(node: string, exec: Executor, files: NodeFiles): Promise<NodeObservation> {
+  const errors: string[] = [];
+  const out = async (argv: string[]) => {
+    const r = await exec.exec(argv, { check: false, timeoutMs: 10_000 });
+    if (r.exitCode !== 0) errors.push(`${argv.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    return r.exitCode === 0 ? r.stdout : '';
+  };
+  const [links, addresses, routes, neighbours, fdb, sysctls, version, save, legacyNames, nft, subnetEnv] = await Promise.all([
+    out(['ip', '-j', '-d', 'link', 'show']),
+    out(['ip', '-j', 'addr', 'show']),
+    out(['ip', '-j', 'route', 'show']),
+    out(['ip', '-j', 'neigh', 'show']),
+    out(['bridge', '-j', 'fdb', 'show']),
+    exec.exec(['sysctl', ...SYSCTLS], { check: false, timeoutMs: 10_000 }),
+    out(['iptables', '-V']),
+    out(['iptables-save']),
+    // Legacy tables exist in this namespace only if something loaded them; iptables-legacy-save
+    // would create empty ones, so it runs only when there is something to read.
+    exec.exec(['cat', '/proc/net/ip_tables_names'], { check: false }),
+    exec.exec(['nft', 'list', 'ruleset'], { check: false, timeoutMs: 10_000 }),
+    exec.exec(['cat', files.subnetEnv], { check: false }),
+  ]);
+  const legacy = version.includes('legacy') || !legacyNames.stdout.trim() ? undefined : parseIptablesSave(await out(['iptables-legacy-save']));
+  return {
+    node,
+    links: parseLinks(links),
+    addresses: parseAddresses(addresses),
+    routes: parseRoutes(routes),
+    neighbours: parseNeighbours(neighbours),
+    fdb: parseFdb(fdb),
+    sysctls: parseSysctl(sysctls.stdout),
+    iptables: { flavour: version.includes('legacy') ? 'legacy' : 'nf_tables', tables: parseIptablesSave(save), ...(legacy ? { legacy } : {}) },
+    nftRuleset: nft.exitCode === 0 ? nft.stdout : '',
+    ...(subnetEnv.exitCode === 0 ? { subnetEnv: parseEnvFile(subnetEnv.stdout) } : {}),
+    errors,
+  };
+}
+
+/** `sysctl a b` prints "a = 1" per key (and an error on stderr for a missing key). */
+export function parseSysctl(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^([\w.-]+)\s*=\s*(.*)$/gm)) out[m[1]!] = m[2]!.trim();
+  return out;
+}
+
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^\s*([A-Z_][A-Z0-9_]*)=(.*)$/gm)) out[m[1]!] = m[2]!.trim();
+  return out;
+}

@@ -1,0 +1,35 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { components } from '../../harness/components.js';
+import { labDir } from '../../harness/backends/lab/layout.js';
+import { listNetns } from '../../harness/backends/lab/network.js';
+import { labelledProcesses } from '../../harness/backends/lab/processes.js';
+import { defaultCacheRoot, inspect } from '../../harness/setup/cache.js';
+import { packageInfo } from '../../harness/package-info.js';
+import { run } from '../../src/exec.js';
+
+export const isRoot = process.getuid?.() === 0;
+
+/** Why the lab tests cannot run here, or undefined when they can. */
+export async function labUnavailable(): Promise<string | undefined> {
+  if (!isRoot) return 'needs root (network namespaces)';
+  const states = await Promise.all(components().map((c) => inspect(defaultCacheRoot(), c)));
+  const missing = components().filter((_, i) => states[i]!.state !== 'ok');
+  if (missing.length) return `needs the pinned components (run \`firedrill setup\`): missing ${missing.map((c) => c.name).join(', ')}`;
+  return undefined;
+}
+
+/** What is left of a lab on this machine: namespaces, labelled processes, state dir. */
+export async function leftovers(lab: string): Promise<string[]> {
+  const left: string[] = [];
+  for (const ns of await listNetns()) if (ns.startsWith(`${lab}-`)) left.push(`netns ${ns}`);
+  for (const p of await labelledProcesses(lab)) left.push(`process ${p.pid} ${p.component}`);
+  if (await access(labDir(lab)).then(() => true, () => false)) left.push(`state dir ${labDir(lab)}`);
+  return left;
+}
+
+export const cliPath = join(packageInfo().root, 'dist', 'harness', 'cli', 'main.js');
+
+export function firedrill(args: string[], env: Record<string, string> = {}) {
+  return run(['node', cliPath, ...args], { check: false, env, timeoutMs: 300_000 });
+}
