@@ -7,6 +7,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Throws when waiting longer is pointless (a component died); checked each round. */
   guard?: () => Promise<void>;
+  /** Stops the wait (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** Polls until `poll` is done; on timeout the error says what was awaited and what was last seen. */
@@ -14,6 +16,7 @@ export async function waitFor<T>(what: string, poll: () => Promise<Poll<T>>, opt
   const deadline = Date.now() + options.timeoutMs;
   let last = 'not checked yet';
   for (;;) {
+    options.signal?.throwIfAborted();
     await options.guard?.();
     try {
       const r = await poll();

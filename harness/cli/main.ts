@@ -4,7 +4,7 @@
 import * as nodeModule from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FiredrillError } from '../errors.js';
-import { installInterruptHandlers } from '../interrupt.js';
+import { installInterruptHandlers, interruptExitCode } from '../interrupt.js';
 import { packageInfo } from '../package-info.js';
 
 if (Number(process.versions.node.split('.')[0]) < 22) {
@@ -115,9 +115,12 @@ try {
   process.exitCode = report(e);
 }
 // Exit now: idle keep-alive sockets to a lab's API server would otherwise hold the process open.
-process.exit(process.exitCode ?? ExitCode.ok);
+process.exit(interruptExitCode() ?? process.exitCode ?? ExitCode.ok);
 
 function report(e: unknown): number {
+  // Interrupted: the cleanup message was printed by the signal handler.
+  const interrupted = interruptExitCode();
+  if (interrupted) return interrupted;
   if (e instanceof CommanderError) {
     // commander has already printed its message; --help and --version end here too.
     return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;

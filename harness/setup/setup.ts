@@ -2,7 +2,7 @@ import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Component, components } from '../components.js';
 import { FiredrillError, failure } from '../errors.js';
-import { withInterruptCleanup } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import { type CacheState, inspect, install, makeStaging, removeStaleStaging } from './cache.js';
 import { download } from './download.js';
 import { type BuildOutcome, goBuild, goVersion } from './go-build.js';
@@ -55,10 +55,10 @@ async function provide(c: Component, tag: string, options: SetupOptions): Promis
   await mkdir(join(options.root, 'logs'), { recursive: true });
   const log = (line: string) => void appendFile(logFile, `${line}\n`).catch(() => undefined);
   const started = performance.now();
-  const cleanup = () => rm(staging, { recursive: true, force: true });
   try {
-    return await withInterruptCleanup(cleanup, async () => {
+    return await interruptible(async (signal) => {
       const source = await chooseSource(c, options.from);
+      signal.throwIfAborted();
       let outcome: BuildOutcome;
       if (source === 'built') {
         options.say(`${tag}: building from the Go module ${c.build.module}@${c.version} (a cold build takes about ${duration(c.build.coldBuildSeconds)} on 2 cores; Go's build cache makes a rebuild quick)`);
@@ -70,6 +70,7 @@ async function provide(c: Component, tag: string, options: SetupOptions): Promis
         options.say(`${tag}: downloading ${c.download?.length ?? 0} release artifact(s) and checking their sha256`);
         outcome = await download(c, join(staging, 'bin'), log);
       }
+      signal.throwIfAborted();
       for (const binary of Object.keys(c.binaries)) {
         const problem = await verifyVersion(join(staging, 'bin', binary), c.binaries[binary]!.versionCheck.args, outcome.expect[binary]!);
         if (problem) throw failure(`${c.name}: the ${source} ${binary} is not the pinned version: ${problem}`, `see ${logFile}`);
@@ -88,9 +89,8 @@ async function provide(c: Component, tag: string, options: SetupOptions): Promis
       });
       options.say(`${tag}: ${source} in ${duration(seconds)} -> ${path}`);
       return { source, path, substitutions: outcome.substitutions };
-    });
+    }, () => rm(staging, { recursive: true, force: true }));
   } catch (e) {
-    await cleanup();
     if (e instanceof FiredrillError) throw new FiredrillError(`${e.message}\n(setup log: ${logFile})`, e.exitCode, e.hint, { cause: e });
     throw e;
   }

@@ -7,7 +7,7 @@ import { probeCluster } from '../../../src/probes/probe.js';
 import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
 import { type Component, components } from '../../components.js';
 import { failure, usageError } from '../../errors.js';
-import { withInterruptCleanup } from '../../interrupt.js';
+import { interruptible } from '../../interrupt.js';
 import { packageInfo } from '../../package-info.js';
 import { requireRoot, requireTools } from '../../preflight.js';
 import { binaryPath, requireBinary } from '../../setup/cache.js';
@@ -76,18 +76,17 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   };
   // The state file comes first: whatever happens next, `lab down` and `prune` can find it.
   await writeState(state);
-  const cleanup = async () => {
-    await labDown(options.name, () => undefined);
-  };
-  try {
-    return await withInterruptCleanup(cleanup, async () => {
+  return interruptible(
+    async (signal) => {
       const start = async (spec: Omit<StartSpec, 'lab'>) => {
+        signal.throwIfAborted();
         const record = await startProcess({ ...spec, lab: options.name });
         state.processes.push(record);
         await writeState(state);
         return record;
       };
       const guard = () => requireAlive(state.processes);
+      const wait = { timeoutMs: options.stepTimeoutMs, guard, signal };
 
       options.say(`creating ${nodes.length} nodes (network namespaces on underlay 172.18.0.0/16) and the cluster's certificates`);
       await Promise.all([paths.logs, paths.kubeconfigs, dirname(paths.netConf)].map((d) => mkdir(d, { recursive: true })));
@@ -108,7 +107,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
 
       const kube = await connect(paths.adminKubeconfig);
       options.say(`waiting for kube-apiserver to be ready (${state.apiserver.hostUrl}/readyz)`);
-      await waitFor('kube-apiserver /readyz', () => apiReady(kube), { timeoutMs: options.stepTimeoutMs, intervalMs: 100, guard });
+      await waitFor('kube-apiserver /readyz', () => apiReady(kube), { ...wait, intervalMs: 100 });
       mark('apiserver');
       // After /readyz, as a static pod restarted by kubelet would end up: they exit if RBAC is not bootstrapped yet.
       options.say('starting kube-controller-manager and kube-scheduler');
@@ -129,14 +128,14 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       ]);
       // flanneld exits when its node has no podCIDR yet; on kind its DaemonSet pod would crash-loop until then.
       options.say(`waiting for ${nodes.length} nodes to register and get a podCIDR from the controller manager`);
-      await waitFor('nodes registered with a podCIDR', () => nodesWithPodCidr(kube, nodes.length), { timeoutMs: options.stepTimeoutMs, guard });
+      await waitFor('nodes registered with a podCIDR', () => nodesWithPodCidr(kube, nodes.length), wait);
       options.say('starting flanneld on every node');
       for (const node of nodes) await start(flanneldSpec(options.name, node, bins));
       options.say(`waiting for ${nodes.length} nodes to be Ready with flannel's annotations`);
-      await waitFor('nodes Ready with flannel annotations', () => nodesReady(kube, nodes.length), { timeoutMs: options.stepTimeoutMs, guard });
+      await waitFor('nodes Ready with flannel annotations', () => nodesReady(kube, nodes.length), wait);
       mark('nodes-ready');
       options.say('waiting for the probe pods and CoreDNS to run and be ready');
-      await waitFor('probe pods and CoreDNS ready', () => podsReady(kube, options.podsPerNode * nodes.length, options.dnsReplicas), { timeoutMs: options.stepTimeoutMs, guard });
+      await waitFor('probe pods and CoreDNS ready', () => podsReady(kube, options.podsPerNode * nodes.length, options.dnsReplicas), wait);
       mark('pods-ready');
       options.say('waiting for the all-pairs ping matrix and DNS through 10.96.0.10 to be green');
       const access = labAccess(state);
@@ -147,25 +146,25 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
           if (isGreen(r)) return { done: true, value: r };
           return { done: false, reason: `${failedPings(r).length}/${r.ping.length} pings and ${failedDns(r).length}/${r.dns.length} DNS lookups failing` };
         },
-        { timeoutMs: options.stepTimeoutMs, intervalMs: 200, guard },
+        { ...wait, intervalMs: 200 },
       );
       mark('green');
       options.say(`green: ${report.ping.length} pings and ${report.dns.length} DNS lookups ok`);
       state.status = 'ready';
       await writeState(state);
       return { state, timings };
-    });
-  } catch (e) {
-    if (options.keepOnFailure) {
-      state.status = 'failed';
-      await writeState(state);
-      options.say(`lab up failed; the lab is left in place for inspection (--keep-on-failure): firedrill lab down --name ${options.name} removes it`);
-    } else {
-      options.say('lab up failed; removing everything it created');
-      await cleanup();
-    }
-    throw e;
-  }
+    },
+    async () => {
+      if (options.keepOnFailure) {
+        state.status = 'failed';
+        await writeState(state);
+        options.say(`lab up failed; the lab is left in place for inspection (--keep-on-failure): firedrill lab down --name ${options.name} removes it`);
+      } else {
+        options.say('lab up failed; removing everything it created');
+        await labDown(options.name, () => undefined);
+      }
+    },
+  );
 }
 
 async function resolveBinaries(root: string): Promise<Binaries> {
