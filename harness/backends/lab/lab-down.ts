@@ -22,7 +22,8 @@ export async function labDown(lab: string, say: (line: string) => void): Promise
     await writeState(state).catch(() => undefined);
   }
   const procs = await labelledProcesses(lab);
-  await stopPids(procs.map((p) => p.pid));
+  // A lab is thrown away: a short grace for clean logs, then SIGKILL.
+  await stopPids(procs.map((p) => p.pid), 300);
   const all = await listNetns();
   const known = new Set([...(state?.nodes.map((n) => n.netns) ?? []), ...(state ? [state.underlay.netns] : [])]);
   const namespaces = all.filter((n) => known.has(n) || n.startsWith(podNetnsPrefix(lab)));
