@@ -1,4 +1,4 @@
-import { access, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -86,6 +86,7 @@ export async function install(root: string, c: Component, staging: string, meta:
   const final = componentDir(root, c);
   await mkdir(join(root, c.name), { recursive: true });
   await rm(final, { recursive: true, force: true });
+  await chmod(staging, 0o755);
   await rename(staging, final);
   return final;
 }
