@@ -23,6 +23,8 @@ export interface ClusterAccess {
   pod(pod: PodHandle): Executor;
   /** Where a node keeps flannel's and CNI's files (a kind node: /run/flannel/subnet.env…). */
   nodeFiles(name: string): NodeFiles;
+  /** Restarts a node's flanneld or kubelet, as `systemctl restart` or deleting its pod would. */
+  restart(node: string, component: 'flanneld' | 'kubelet'): Promise<void>;
 }
 
 export interface NodeFiles {

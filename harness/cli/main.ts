@@ -102,6 +102,18 @@ program
   });
 
 program
+  .command('doctor')
+  .description('find what is wrong with pod networking (probes, then node and cluster state); with --repair, plan, apply and verify the fixes')
+  .option('--name <name>', 'lab name', 'fd')
+  .option('--repair', 'repair every finding the library can, then verify')
+  .option('--no-probe', 'read node and cluster state only, skip the ping matrix and DNS lookups')
+  .option('--json', 'print findings (and repairs) as JSON')
+  .action(async (flags) => {
+    const { doctorCommand } = await import('./doctor-command.js');
+    process.exitCode = await doctorCommand(flags);
+  });
+
+program
   .command('prune')
   .description('remove every firedrill lab, namespace, process and state dir on this machine, including what crashed runs left')
   .action(async () => {

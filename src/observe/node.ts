@@ -13,7 +13,7 @@ export interface NodeObservation {
   sysctls: Record<string, string>;
   /** The rules of the iptables the node's programs use (`iptables` on PATH), and legacy ones if any exist. */
   iptables: { flavour: 'nf_tables' | 'legacy'; tables: IptablesTables; legacy?: IptablesTables };
-  /** `nft list ruleset` text: native nftables rules that iptables-save does not show. */
+  /** `nft -a list ruleset` text (with rule handles): native nftables rules that iptables-save does not show. */
   nftRuleset: string;
   /** flannel's subnet.env as key=value, or undefined when the file is missing. */
   subnetEnv?: Record<string, string>;
@@ -41,7 +41,7 @@ export async function observeNode(node: string, exec: Executor, files: NodeFiles
     // Legacy tables exist in this namespace only if something loaded them; iptables-legacy-save
     // would create empty ones, so it runs only when there is something to read.
     exec.exec(['cat', '/proc/net/ip_tables_names'], { check: false }),
-    exec.exec(['nft', 'list', 'ruleset'], { check: false, timeoutMs: 10_000 }),
+    exec.exec(['nft', '-a', 'list', 'ruleset'], { check: false, timeoutMs: 10_000 }),
     exec.exec(['cat', files.subnetEnv], { check: false }),
   ]);
   const legacy = version.includes('legacy') || !legacyNames.stdout.trim() ? undefined : parseIptablesSave(await out(['iptables-legacy-save']));

@@ -1,7 +1,8 @@
 import { type ClusterAccess } from '../../../src/access.js';
 import { run } from '../../../src/exec.js';
 import { labPaths, podNetns } from './layout.js';
-import { type LabState } from './state.js';
+import { restartProcess } from './processes.js';
+import { type LabState, readState, writeState } from './state.js';
 
 /** The library's view of a lab: a node is its network namespace, a pod is its own namespace. */
 export function labAccess(state: LabState): ClusterAccess {
@@ -17,6 +18,14 @@ export function labAccess(state: LabState): ClusterAccess {
     },
     pod(pod) {
       return inNetns(podNetns(state.name, pod.uid));
+    },
+    async restart(node, component) {
+      const current = await readState(state.name);
+      const name = component === 'kubelet' ? 'lab-kubelet' : component;
+      const index = current?.processes.findLastIndex((p) => p.name === name && p.node === node) ?? -1;
+      if (!current || index < 0) throw new Error(`lab ${state.name} has no ${name} on ${node}`);
+      current.processes[index] = await restartProcess(state.name, current.processes[index]!);
+      await writeState(current);
     },
     nodeFiles(name) {
       const np = labPaths(state.name).node(name);

@@ -12,7 +12,9 @@ export const ProcessRecord = z.object({
   /** Start time in clock ticks since boot (/proc/PID/stat field 22): tells a reused pid apart. */
   startTicks: z.string(),
   log: z.string(),
+  /** The full argv, namespace wrapper included: enough to start it again. */
   argv: z.array(z.string()),
+  env: z.record(z.string(), z.string()).default({}),
 });
 export type ProcessRecord = z.infer<typeof ProcessRecord>;
 
@@ -65,10 +67,16 @@ export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
       throw new Error(`${spec.name}: could not start ${argv.join(' ')}: ${error?.message ?? 'no pid'}`);
     }
     child.once('error', () => undefined);
-    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv };
+    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv, env: spec.env ?? {} };
   } finally {
     await log.close();
   }
+}
+
+/** Stops a recorded process and starts it again the same way (a `systemctl restart`). */
+export async function restartProcess(lab: string, record: ProcessRecord): Promise<ProcessRecord> {
+  if (await isRunning(record.pid, record.startTicks)) await stopPids([record.pid], 2000);
+  return startProcess({ lab, name: record.name, ...(record.node ? { node: record.node } : {}), argv: record.argv, env: record.env, log: record.log });
 }
 
 export async function startTicks(pid: number): Promise<string | undefined> {

@@ -1,0 +1,90 @@
+import { type Finding } from '../findings.js';
+import { type ClusterObservation } from '../observe/cluster.js';
+import { failedDns, failedPings } from '../probes/types.js';
+
+const sample = <T>(items: T[], n = 8) => (items.length > n ? [...items.slice(0, n), `… ${items.length - n} more`] : items);
+
+/** The symptoms, from the probe matrix: which pairs fail, whether one node's pod network is cut off, whether DNS answers. */
+export function checkReachability(obs: ClusterObservation): Finding[] {
+  const probe = obs.probe;
+  if (!probe) return [];
+  const findings: Finding[] = [];
+  const failed = failedPings(probe);
+  if (failed.length) {
+    const involvement = new Map<string, number>();
+    for (const p of failed) for (const n of new Set([p.sourceNode, p.targetNode])) involvement.set(n, (involvement.get(n) ?? 0) + 1);
+    const [node] = [...involvement.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    findings.push({
+      kind: 'pod-unreachable',
+      severity: 'critical',
+      node,
+      summary: `${failed.length}/${probe.ping.length} pod and gateway pings fail (most involve ${node})`,
+      evidence: [{ source: 'probe matrix (fping from every probe pod)', observed: sample(failed.map((p) => `${p.source} (${p.sourceNode}) -> ${p.target} ${p.targetIp} (${p.targetNode})`)), expected: 'every ping answered' }],
+    });
+  }
+  for (const node of unreachableNodes(obs)) {
+    findings.push({
+      kind: 'node-pod-network-unreachable',
+      severity: 'critical',
+      node,
+      summary: `${node}: no pod on another node reaches any pod or the gateway on ${node}`,
+      evidence: [{ source: 'probe matrix', observed: failed.filter((p) => p.targetNode === node && p.sourceNode !== node).map((p) => `${p.source} -> ${p.target}`).slice(0, 8), expected: `pods on ${node} reachable from other nodes` }],
+    });
+  }
+  const dnsFailed = failedDns(probe);
+  if (dnsFailed.length) {
+    findings.push({
+      kind: 'dns-failing',
+      severity: 'critical',
+      summary: `${dnsFailed.length}/${probe.dns.length} DNS lookups through ${dnsFailed[0]!.server} fail`,
+      evidence: [{ source: `dig @${dnsFailed[0]!.server} ${dnsFailed[0]!.name} from every probe pod`, observed: sample(dnsFailed.map((d) => `${d.source} (${d.sourceNode}): ${d.error ?? 'no answer'}`)), expected: 'an answer from every pod' }],
+    });
+  }
+  return findings;
+}
+
+/** Nodes whose pods (and gateway) no pod on any other node reaches, while pods elsewhere do reach each other. */
+export function unreachableNodes(obs: ClusterObservation): string[] {
+  const probe = obs.probe;
+  if (!probe) return [];
+  const nodes = new Set(probe.ping.map((p) => p.targetNode));
+  return [...nodes].filter((node) => {
+    const inbound = probe.ping.filter((p) => p.targetNode === node && p.sourceNode !== node);
+    const elsewhere = probe.ping.filter((p) => p.targetNode !== node && p.sourceNode !== node && p.sourceNode !== p.targetNode);
+    return inbound.length > 0 && inbound.every((p) => !p.ok) && (elsewhere.length === 0 || elsewhere.some((p) => p.ok));
+  });
+}
+
+/** Where the cluster DNS runs: ready endpoints exist, and not all of them sit on nodes the others cannot reach. */
+export function checkDnsPlacement(obs: ClusterObservation): Finding[] {
+  const endpoints = obs.dnsEndpoints.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready);
+  if (!endpoints.length) {
+    return [
+      {
+        kind: 'dns-no-endpoints',
+        severity: 'critical',
+        summary: 'the kube-dns Service has no ready endpoint',
+        evidence: [{ source: 'EndpointSlices of kube-system/kube-dns', observed: obs.dnsPods.map((p) => `${p.metadata!.name} on ${p.spec?.nodeName ?? '-'} phase ${p.status?.phase}`), expected: 'at least one ready CoreDNS endpoint' }],
+      },
+    ];
+  }
+  const bad = new Set(unreachableNodes(obs));
+  const dnsNodes = [...new Set(endpoints.map((e) => e.nodeName ?? '?'))];
+  if (bad.size && dnsNodes.every((n) => bad.has(n))) {
+    return [
+      {
+        kind: 'dns-on-unreachable-node',
+        severity: 'critical',
+        node: dnsNodes[0],
+        summary: `every DNS endpoint runs on ${dnsNodes.join(', ')}, whose pod network the other nodes cannot reach: lookups time out everywhere`,
+        evidence: [
+          { source: 'EndpointSlices of kube-system/kube-dns', observed: endpoints.map((e) => `${e.addresses.join(',')} on ${e.nodeName}`), expected: 'DNS endpoints on reachable nodes' },
+          { source: 'Deployment kube-system/coredns', observed: { nodeSelector: obs.dnsDeployment?.spec?.template.spec?.nodeSelector ?? null, affinity: obs.dnsDeployment?.spec?.template.spec?.affinity?.nodeAffinity ?? null } },
+        ],
+        repair: 'move-dns',
+        detail: { avoid: [...bad], oldIps: endpoints.flatMap((e) => e.addresses) },
+      },
+    ];
+  }
+  return [];
+}

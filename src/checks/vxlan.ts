@@ -1,0 +1,115 @@
+import { type Finding } from '../findings.js';
+import { type ClusterObservation } from '../observe/cluster.js';
+import { BACKEND_DATA, type NodeFacts, nodeFacts } from './cluster-facts.js';
+
+/**
+ * flannel's vxlan programming, compared with the truth: each node's flannel.1 MAC (from its
+ * kernel) against its Node annotation, and on every node one PERMANENT neighbour, one FDB
+ * entry and one onlink route per peer, pointing at that peer's real flannel.1.
+ */
+export function checkVxlan(obs: ClusterObservation): Finding[] {
+  const findings: Finding[] = [];
+  const facts = obs.nodes.map((n) => nodeFacts(n, obs.state.get(n.metadata!.name!)));
+  for (const f of facts) {
+    const o = obs.state.get(f.name);
+    if (!o) continue;
+    if (!f.realVtepMac) {
+      findings.push({
+        kind: 'vxlan-device-missing',
+        severity: 'critical',
+        node: f.name,
+        summary: `${f.name}: flannel.1 is missing (flanneld recreates it, but does not re-program the peers on this node)`,
+        evidence: [{ source: `${f.name}: ip -j -d link show`, observed: 'no flannel.1', expected: 'vxlan flannel.1 id 1 dstport 8472' }],
+        repair: 'restart-flanneld',
+      });
+      continue;
+    }
+    if (f.annotatedVtepMac && f.annotatedVtepMac !== f.realVtepMac) {
+      findings.push({
+        kind: 'vtep-annotation-mismatch',
+        severity: 'critical',
+        node: f.name,
+        summary: `${f.name}: its ${BACKEND_DATA} annotation says VtepMAC ${f.annotatedVtepMac}, but its flannel.1 has ${f.realVtepMac}: every peer sends its vxlan traffic to a MAC nobody has`,
+        evidence: [
+          { source: `Node ${f.name} annotation ${BACKEND_DATA}`, observed: f.annotatedVtepMac, expected: f.realVtepMac },
+          { source: `${f.name}: ip -j -d link show flannel.1`, observed: f.realVtepMac },
+        ],
+        repair: 'restore-vtep-annotation',
+        detail: { mac: f.realVtepMac },
+      });
+    }
+  }
+  for (const f of facts) {
+    const o = obs.state.get(f.name);
+    if (!o || !f.realVtepMac) continue;
+    const peers = facts.filter((p) => p.name !== f.name && p.vtepIp && p.realVtepMac && p.internalIp);
+    for (const p of peers) findings.push(...peerProgramming(f.name, o, p));
+    const peerMacs = new Map(peers.map((p) => [p.internalIp!, p.realVtepMac!]));
+    const stale = o.fdb.filter((e) => e.ifname === 'flannel.1' && e.dst && peerMacs.has(e.dst) && e.mac.toLowerCase() !== peerMacs.get(e.dst));
+    if (stale.length) {
+      findings.push({
+        kind: 'vxlan-fdb-stale',
+        severity: 'warning',
+        node: f.name,
+        summary: `${f.name}: ${stale.length} flannel.1 FDB entr${stale.length === 1 ? 'y' : 'ies'} for a MAC no peer has (flanneld never removes the entry of an old VtepMAC)`,
+        evidence: [{ source: `${f.name}: bridge -j fdb show dev flannel.1`, observed: stale.map((e) => `${e.mac} dst ${e.dst}`), expected: 'no entry besides the peers\' real VtepMACs' }],
+        repair: 'fix-vxlan-peer',
+        detail: { stale: stale.map((e) => ({ mac: e.mac, dst: e.dst })) },
+      });
+    }
+  }
+  return findings;
+}
+
+function peerProgramming(node: string, o: NonNullable<ReturnType<ClusterObservation['state']['get']>>, p: NodeFacts): Finding[] {
+  const out: Finding[] = [];
+  const neigh = o.neighbours.find((n) => n.dev === 'flannel.1' && n.dst === p.vtepIp);
+  const neighOk = neigh?.lladdr?.toLowerCase() === p.realVtepMac && neigh?.state.includes('PERMANENT');
+  if (!neighOk) {
+    out.push({
+      kind: 'vxlan-neighbour-wrong',
+      severity: 'critical',
+      node,
+      summary: `${node}: the neighbour entry for ${p.name}'s VTEP ${p.vtepIp} is ${neigh ? `${neigh.lladdr ?? 'incomplete'} ${neigh.state.join(',')}` : 'missing'}, but ${p.name}'s flannel.1 has ${p.realVtepMac}`,
+      evidence: [{ source: `${node}: ip -j neigh show dev flannel.1`, observed: neigh ? { lladdr: neigh.lladdr ?? null, state: neigh.state } : null, expected: { lladdr: p.realVtepMac, state: ['PERMANENT'] } }],
+      repair: 'fix-vxlan-peer',
+      detail: peerDetail(p),
+    });
+  }
+  const fdb = o.fdb.find((e) => e.ifname === 'flannel.1' && e.mac.toLowerCase() === p.realVtepMac && e.dst === p.internalIp);
+  if (!fdb) {
+    out.push({
+      kind: 'vxlan-fdb-missing',
+      severity: 'critical',
+      node,
+      summary: `${node}: no flannel.1 FDB entry sends ${p.name}'s VTEP MAC ${p.realVtepMac} to ${p.internalIp}`,
+      evidence: [{ source: `${node}: bridge -j fdb show dev flannel.1`, observed: o.fdb.filter((e) => e.ifname === 'flannel.1' && e.dst === p.internalIp).map((e) => `${e.mac} dst ${e.dst}`), expected: `${p.realVtepMac} dst ${p.internalIp} self permanent` }],
+      repair: 'fix-vxlan-peer',
+      detail: peerDetail(p),
+    });
+  }
+  const route = o.routes.find((r) => r.dst === p.podCIDR);
+  if (!route || route.gateway !== p.vtepIp || route.dev !== 'flannel.1' || !route.flags.includes('onlink')) {
+    out.push({
+      kind: 'vxlan-route-missing',
+      severity: 'critical',
+      node,
+      summary: `${node}: no route to ${p.name}'s pods ${p.podCIDR} via ${p.vtepIp} dev flannel.1 onlink`,
+      evidence: [{ source: `${node}: ip -j route show`, observed: route ?? null, expected: { dst: p.podCIDR, gateway: p.vtepIp, dev: 'flannel.1', flags: ['onlink'] } }],
+      repair: 'fix-vxlan-peer',
+      detail: peerDetail(p),
+    });
+  }
+  return out;
+}
+
+/** What fix-vxlan-peer needs to program one peer as flanneld would. */
+export interface PeerDetail {
+  peer: string;
+  vtepIp: string;
+  mac: string;
+  ip: string;
+  podCIDR: string;
+}
+
+const peerDetail = (p: NodeFacts): Record<string, unknown> & PeerDetail => ({ peer: p.name, vtepIp: p.vtepIp!, mac: p.realVtepMac!, ip: p.internalIp!, podCIDR: p.podCIDR! });

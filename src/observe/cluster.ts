@@ -1,0 +1,46 @@
+import type { V1Deployment, V1EndpointSlice, V1Node, V1Pod } from '@kubernetes/client-node';
+import { type ClusterAccess } from '../access.js';
+import { type Kube } from '../kube/client.js';
+import { DNS_SELECTOR, PROBE_SELECTOR, probeCluster } from '../probes/probe.js';
+import { type ProbeReport } from '../probes/types.js';
+import { type NodeObservation, observeNode } from './node.js';
+
+/** One snapshot of everything the checks read: API objects, every node's kernel state, and (optionally) a probe run. */
+export interface ClusterObservation {
+  at: string;
+  durationMs: number;
+  nodes: V1Node[];
+  dnsPods: V1Pod[];
+  probePods: V1Pod[];
+  dnsEndpoints: V1EndpointSlice[];
+  dnsDeployment?: V1Deployment;
+  state: Map<string, NodeObservation>;
+  probe?: ProbeReport;
+}
+
+export async function observeCluster(kube: Kube, access: ClusterAccess, options: { probe?: boolean } = {}): Promise<ClusterObservation> {
+  const started = performance.now();
+  const [nodes, dnsPods, probePods, slices, deployment] = await Promise.all([
+    kube.core.listNode(),
+    kube.core.listNamespacedPod(DNS_SELECTOR),
+    kube.core.listNamespacedPod(PROBE_SELECTOR),
+    kube.discovery.listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }),
+    kube.apps.readNamespacedDeployment({ namespace: 'kube-system', name: 'coredns' }).catch(() => undefined),
+  ]);
+  const names = nodes.items.map((n) => n.metadata!.name!);
+  const [observations, probe] = await Promise.all([
+    Promise.all(names.map((n) => observeNode(n, access.node(n), access.nodeFiles(n)))),
+    options.probe ? probeCluster(kube, access) : Promise.resolve(undefined),
+  ]);
+  return {
+    at: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    nodes: nodes.items,
+    dnsPods: dnsPods.items,
+    probePods: probePods.items,
+    dnsEndpoints: slices.items,
+    ...(deployment ? { dnsDeployment: deployment } : {}),
+    state: new Map(observations.map((o) => [o.node, o])),
+    ...(probe ? { probe } : {}),
+  };
+}

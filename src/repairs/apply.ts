@@ -1,0 +1,57 @@
+import { type ClusterAccess } from '../access.js';
+import { CommandError } from '../exec.js';
+import { type Kube, patchAs } from '../kube/client.js';
+import { type RepairPlan, type Step, type StepResult } from './plan.js';
+
+/** Runs steps in order; stops at the first failing step unless it is allowed to fail. */
+export async function applySteps(steps: Step[], kube: Kube, access: ClusterAccess): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const step of steps) {
+    const started = performance.now();
+    try {
+      const output = await applyStep(step, kube, access);
+      results.push({ step, ok: true, durationMs: Math.round(performance.now() - started), ...(output ? { output } : {}) });
+    } catch (e) {
+      const error = e instanceof CommandError ? e.message : (e as Error).message;
+      results.push({ step, ok: false, durationMs: Math.round(performance.now() - started), error });
+      if (!('allowFailure' in step && step.allowFailure)) break;
+    }
+  }
+  return results;
+}
+
+export const applyPlan = (plan: RepairPlan, kube: Kube, access: ClusterAccess) => applySteps(plan.steps, kube, access);
+
+async function applyStep(step: Step, kube: Kube, access: ClusterAccess): Promise<string | undefined> {
+  switch (step.kind) {
+    case 'exec': {
+      const r = await access.node(step.node).exec(step.argv, { timeoutMs: 30_000 });
+      return (r.stdout + r.stderr).trim() || undefined;
+    }
+    case 'patch': {
+      const options = patchAs(kube, step.patchType);
+      if (step.resource === 'Node') await kube.core.patchNode({ name: step.name, body: step.body }, options);
+      else await kube.apps.patchNamespacedDeployment({ name: step.name, namespace: step.namespace!, body: step.body }, options);
+      return undefined;
+    }
+    case 'restart':
+      await access.restart(step.node, step.component);
+      return undefined;
+    case 'wait-rollout':
+      await waitRollout(kube, step.namespace, step.name, step.timeoutMs);
+      return undefined;
+  }
+}
+
+/** Until every replica is updated and available (what `kubectl rollout status` waits for). */
+export async function waitRollout(kube: Kube, namespace: string, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await kube.apps.readNamespacedDeployment({ namespace, name });
+    const want = d.spec?.replicas ?? 1;
+    const s = d.status;
+    if ((s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s?.updatedReplicas === want && s?.availableReplicas === want && (s?.replicas ?? 0) === want) return;
+    if (Date.now() > deadline) throw new Error(`deployment ${namespace}/${name} not rolled out after ${timeoutMs} ms: ${JSON.stringify({ want, updated: s?.updatedReplicas, available: s?.availableReplicas, total: s?.replicas })}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,39 @@
+import { type FindingKind, type RepairKind } from '../findings.js';
+
+/** One action of a repair or a runbook, as plain data: shown before it runs, recorded after. */
+export type Step =
+  | { kind: 'exec'; node: string; argv: string[]; why: string; allowFailure?: boolean }
+  | { kind: 'patch'; resource: 'Node' | 'Deployment'; namespace?: string; name: string; patchType: 'merge' | 'strategic'; body: unknown; why: string }
+  | { kind: 'restart'; node: string; component: 'flanneld' | 'kubelet'; why: string }
+  | { kind: 'wait-rollout'; namespace: string; name: string; timeoutMs: number; why: string };
+
+export interface RepairPlan {
+  repair: RepairKind;
+  node?: string;
+  summary: string;
+  /** The findings this plan answers. */
+  fixes: FindingKind[];
+  steps: Step[];
+}
+
+export interface StepResult {
+  step: Step;
+  ok: boolean;
+  durationMs: number;
+  output?: string;
+  error?: string;
+}
+
+/** A step as a person would read it in a plan or a runbook. */
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'exec':
+      return `${step.node}: ${step.argv.join(' ')}`;
+    case 'patch':
+      return `kubectl patch ${step.resource.toLowerCase()} ${step.namespace ? `-n ${step.namespace} ` : ''}${step.name} --type ${step.patchType} -p '${JSON.stringify(step.body)}'`;
+    case 'restart':
+      return `${step.node}: restart ${step.component}`;
+    case 'wait-rollout':
+      return `kubectl -n ${step.namespace} rollout status deployment/${step.name} --timeout ${Math.round(step.timeoutMs / 1000)}s`;
+  }
+}

@@ -1,0 +1,168 @@
+import { type ClusterAccess } from '../access.js';
+import { type PeerDetail } from '../checks/vxlan.js';
+import { BACKEND_DATA, podsOn } from '../checks/cluster-facts.js';
+import { type Finding, type RepairKind } from '../findings.js';
+import { type ClusterObservation } from '../observe/cluster.js';
+import { parseNeighbours } from '../observe/ip.js';
+import { podHandle } from '../probes/probe.js';
+import { type RepairPlan, type Step } from './plan.js';
+
+/** Repairs run in this order: first what drops traffic, then what routes it, then what programs it, then placement. */
+const ORDER: RepairKind[] = [
+  'delete-iptables-rule',
+  'delete-nft-rule',
+  'forward-policy-accept',
+  'enable-ip-forward',
+  'recreate-cni0',
+  'restore-vtep-annotation',
+  'fix-vxlan-peer',
+  'restart-flanneld',
+  'move-dns',
+];
+
+/** One plan per repair and node, for every finding that has a repair. */
+export async function planRepairs(findings: Finding[], obs: ClusterObservation, access: ClusterAccess): Promise<RepairPlan[]> {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (!f.repair) continue;
+    const key = `${f.repair}|${f.node ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const plans: RepairPlan[] = [];
+  for (const group of groups.values()) {
+    const plan = await planOne(group, obs, access);
+    if (plan?.steps.length) plans.push(plan);
+  }
+  return plans.sort((a, b) => ORDER.indexOf(a.repair) - ORDER.indexOf(b.repair));
+}
+
+async function planOne(findings: Finding[], obs: ClusterObservation, access: ClusterAccess): Promise<RepairPlan | undefined> {
+  const first = findings[0]!;
+  const node = first.node;
+  const base = { repair: first.repair!, ...(node ? { node } : {}), fixes: [...new Set(findings.map((f) => f.kind))] };
+  const exec = (argv: string[], why: string, allowFailure = false): Step => ({ kind: 'exec', node: node!, argv, why, ...(allowFailure ? { allowFailure } : {}) });
+  switch (first.repair!) {
+    case 'delete-iptables-rule': {
+      const steps = uniqueBy(findings, (f) => JSON.stringify(f.detail)).map((f) => {
+        const d = f.detail as { binary: string; table: string; chain: string; args: string[] };
+        return exec([d.binary, '-w', '-t', d.table, '-D', d.chain, ...d.args], `remove: ${f.summary}`);
+      });
+      return { ...base, summary: `${node}: delete ${steps.length} iptables rule(s) that drop pod or vxlan traffic`, steps };
+    }
+    case 'delete-nft-rule': {
+      const steps = findings.map((f) => {
+        const d = f.detail as { family: string; table: string; chain: string; handle: string };
+        return exec(['nft', 'delete', 'rule', d.family, d.table, d.chain, 'handle', d.handle], `remove: ${f.summary}`);
+      });
+      return { ...base, summary: `${node}: delete ${steps.length} nftables rule(s) dropping vxlan`, steps };
+    }
+    case 'forward-policy-accept': {
+      const d = first.detail as { binary: string };
+      return { ...base, summary: `${node}: set the FORWARD policy back to ACCEPT`, steps: [exec([d.binary, '-w', '-P', 'FORWARD', 'ACCEPT'], first.summary)] };
+    }
+    case 'enable-ip-forward':
+      return {
+        ...base,
+        summary: `${node}: turn net.ipv4.ip_forward back on`,
+        steps: [exec(['sysctl', '-w', 'net.ipv4.ip_forward=1'], first.summary)],
+      };
+    case 'recreate-cni0':
+      return { ...base, summary: `${node}: recreate cni0 from subnet.env and re-attach every pod veth in hairpin mode`, steps: await cni0Steps(node!, findings, obs, access) };
+    case 'restore-vtep-annotation': {
+      const apiNode = obs.nodes.find((n) => n.metadata!.name === node);
+      const current = JSON.parse(apiNode?.metadata?.annotations?.[BACKEND_DATA] ?? '{}') as Record<string, unknown>;
+      const value = JSON.stringify({ ...current, VNI: current.VNI ?? 1, VtepMAC: (first.detail as { mac: string }).mac });
+      return {
+        ...base,
+        summary: `${node}: set its ${BACKEND_DATA} annotation back to its flannel.1's real MAC; the peers' flanneld re-programs from it`,
+        steps: [{ kind: 'patch', resource: 'Node', name: node!, patchType: 'merge', body: { metadata: { annotations: { [BACKEND_DATA]: value } } }, why: first.summary }],
+      };
+    }
+    case 'fix-vxlan-peer': {
+      const steps: Step[] = [];
+      for (const f of uniqueBy(findings.filter((f) => f.detail && 'peer' in f.detail), (f) => `${f.kind}|${(f.detail as unknown as PeerDetail).peer}`)) {
+        const p = f.detail as unknown as PeerDetail;
+        if (f.kind === 'vxlan-neighbour-wrong') steps.push(exec(['ip', 'neigh', 'replace', p.vtepIp, 'lladdr', p.mac, 'dev', 'flannel.1', 'nud', 'permanent'], f.summary));
+        if (f.kind === 'vxlan-fdb-missing') steps.push(exec(['bridge', 'fdb', 'append', p.mac, 'dev', 'flannel.1', 'dst', p.ip, 'self', 'permanent'], f.summary));
+        if (f.kind === 'vxlan-route-missing') steps.push(exec(['ip', 'route', 'replace', p.podCIDR, 'via', p.vtepIp, 'dev', 'flannel.1', 'onlink'], f.summary));
+      }
+      for (const f of findings.filter((f) => f.kind === 'vxlan-fdb-stale')) {
+        for (const e of (f.detail as { stale: { mac: string; dst: string }[] }).stale) {
+          steps.push(exec(['bridge', 'fdb', 'del', e.mac, 'dev', 'flannel.1', 'dst', e.dst, 'self'], `stale entry ${e.mac} dst ${e.dst}`, true));
+        }
+      }
+      return { ...base, summary: `${node}: program its vxlan peers as flanneld does (neighbour, FDB, route) and drop stale FDB entries`, steps };
+    }
+    case 'restart-flanneld':
+      return { ...base, summary: `${node}: restart flanneld so it re-creates flannel.1 and re-programs every peer`, steps: [{ kind: 'restart', node: node!, component: 'flanneld', why: first.summary }] };
+    case 'move-dns': {
+      const d = first.detail as { avoid: string[]; oldIps: string[] };
+      const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: d.avoid }] }] } } };
+      const nodes = obs.nodes.map((n) => n.metadata!.name!).filter((n) => !d.avoid.includes(n));
+      return {
+        ...base,
+        summary: `move CoreDNS off ${d.avoid.join(', ')} and keep it off; clear conntrack entries still pointing at the old DNS pods`,
+        steps: [
+          {
+            kind: 'patch',
+            resource: 'Deployment',
+            namespace: 'kube-system',
+            name: 'coredns',
+            patchType: 'strategic',
+            body: { spec: { template: { spec: { nodeSelector: { 'kubernetes.io/hostname': null }, affinity } } } },
+            why: first.summary,
+          },
+          { kind: 'wait-rollout', namespace: 'kube-system', name: 'coredns', timeoutMs: 30_000, why: 'new DNS pods ready before the old conntrack entries go' },
+          ...nodes.flatMap((n) =>
+            d.oldIps.map((ip): Step => ({ kind: 'exec', node: n, argv: ['conntrack', '-D', '-p', 'udp', '--reply-src', ip], why: `stale DNS conntrack entries to ${ip}`, allowFailure: true })),
+          ),
+        ],
+      };
+    }
+  }
+}
+
+/**
+ * cni0 as the bridge plugin made it: the gateway and MTU from subnet.env, the old MAC kept
+ * (read from a pod's neighbour entry for the gateway) so no pod waits for its ARP entry to
+ * expire, and every pod veth enslaved in hairpin mode. Never a new pod: a CNI ADD would
+ * heal cni0 itself and hide what was repaired.
+ */
+async function cni0Steps(node: string, findings: Finding[], obs: ClusterObservation, access: ClusterAccess): Promise<Step[]> {
+  const o = obs.state.get(node);
+  const detail = findings[0]!.detail as { gateway?: string; mtu?: number; veths: string[] };
+  if (!o || !detail.gateway) return [];
+  const gatewayIp = detail.gateway.split('/')[0]!;
+  const exec = (argv: string[], why: string): Step => ({ kind: 'exec', node, argv, why });
+  const steps: Step[] = [];
+  const cni0 = o.links.find((l) => l.ifname === 'cni0');
+  if (!cni0) {
+    const mac = await gatewayMacSeenByPods(node, gatewayIp, obs, access);
+    steps.push(exec(['ip', 'link', 'add', 'cni0', ...(mac ? ['address', mac] : []), 'type', 'bridge'], mac ? `recreate cni0 with its old MAC ${mac}, which the pods still have for ${gatewayIp}` : 'recreate cni0'));
+  }
+  if (!cni0 || cni0.mtu !== detail.mtu) steps.push(exec(['ip', 'link', 'set', 'cni0', 'mtu', String(detail.mtu ?? 1450)], 'MTU from subnet.env'));
+  const addresses = o.addresses.filter((a) => a.ifname === 'cni0').flatMap((a) => a.addr_info.filter((i) => i.family === 'inet').map((i) => `${i.local}/${i.prefixlen}`));
+  if (!addresses.includes(detail.gateway)) steps.push(exec(['ip', 'addr', 'replace', detail.gateway, 'dev', 'cni0'], 'gateway from subnet.env (FLANNEL_SUBNET)'));
+  if (!cni0?.flags.includes('UP')) steps.push(exec(['ip', 'link', 'set', 'cni0', 'up'], 'bring the bridge up'));
+  for (const veth of detail.veths) {
+    const link = o.links.find((l) => l.ifname === veth);
+    if (link?.master !== 'cni0') steps.push(exec(['ip', 'link', 'set', veth, 'master', 'cni0'], 're-attach the pod veth'));
+    if (link?.master !== 'cni0' || link.linkinfo?.info_slave_data?.hairpin !== true) steps.push(exec(['bridge', 'link', 'set', 'dev', veth, 'hairpin', 'on'], 'hairpinMode from the conflist'));
+    if (!link?.flags.includes('UP')) steps.push(exec(['ip', 'link', 'set', veth, 'up'], 'bring the veth up'));
+  }
+  return steps;
+}
+
+async function gatewayMacSeenByPods(node: string, gatewayIp: string, obs: ClusterObservation, access: ClusterAccess): Promise<string | undefined> {
+  for (const pod of podsOn([...obs.probePods, ...obs.dnsPods], node)) {
+    const r = await access.pod(podHandle(pod)).exec(['ip', '-j', 'neigh', 'show', gatewayIp], { check: false });
+    const mac = parseNeighbours(r.stdout).find((n) => n.lladdr)?.lladdr;
+    if (mac) return mac;
+  }
+  return undefined;
+}
+
+function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(key(i)) && seen.add(key(i)));
+}
