@@ -25,9 +25,13 @@ export interface ClusterAccess {
   nodeFiles(name: string): NodeFiles;
   /** Restarts a node's flanneld or kubelet, as `systemctl restart` or deleting its pod would. */
   restart(node: string, component: 'flanneld' | 'kubelet'): Promise<void>;
+  /** The network between the nodes (a lab's underlay), where a fault outside every node is injected; absent when the backend has none to offer. */
+  network?: Executor;
 }
 
 export interface NodeFiles {
   subnetEnv: string;
   cniConflist: string;
+  /** The flannel CNI plugin's dataDir (/var/lib/cni/flannel on a kind node). */
+  flannelDataDir: string;
 }

@@ -102,6 +102,52 @@ program
   });
 
 program
+  .command('run [scenario...]')
+  .description('drill incidents: steady state, inject, confirm the symptom, detect, repair, verify, restore; timed and journaled')
+  .option('--backend <backend>', 'cluster backend', 'lab')
+  .option('--name <name>', 'lab to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
+  .option('--nodes <n>', 'nodes of a lab the run creates', '3')
+  .option('--repair <who>', 'who repairs: library (default), none (only watch and time a recovery), exec:COMMAND (your own remediation)')
+  .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a JSON runbook file')
+  .option('--target <node>', 'inject on this node instead of the scenario default')
+  .option('--repeat <n>', 'run every scenario n times', '1')
+  .option('--journal <file>', 'write the JSON journal (one object per drill) to this file')
+  .option('--json', 'print the journal instead of the summary table')
+  .option('--keep', 'keep a lab the run created')
+  .action(async (ids, flags) => {
+    const { runCommand } = await import('./run-command.js');
+    process.exitCode = await runCommand(ids, flags);
+  });
+
+program
+  .command('scenarios')
+  .description('the incidents firedrill can drill, with their runbooks')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const { scenariosCommand } = await import('./inject-command.js');
+    process.exitCode = await scenariosCommand(flags);
+  });
+
+program
+  .command('inject <scenario>')
+  .description('inject one incident into a running lab by hand, to reproduce it; `firedrill restore` undoes it')
+  .option('--name <name>', 'lab name', 'fd')
+  .option('--node <node>', 'inject on this node instead of the scenario default')
+  .action(async (id, flags) => {
+    const { injectCommand } = await import('./inject-command.js');
+    process.exitCode = await injectCommand(id, flags);
+  });
+
+program
+  .command('restore')
+  .description('undo what `firedrill inject` did, newest first, and wait for steady state')
+  .option('--name <name>', 'lab name', 'fd')
+  .action(async (flags) => {
+    const { restoreCommand } = await import('./inject-command.js');
+    process.exitCode = await restoreCommand(flags);
+  });
+
+program
   .command('doctor')
   .description('find what is wrong with pod networking (probes, then node and cluster state); with --repair, plan, apply and verify the fixes')
   .option('--name <name>', 'lab name', 'fd')

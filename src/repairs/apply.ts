@@ -28,6 +28,11 @@ async function applyStep(step: Step, kube: Kube, access: ClusterAccess): Promise
       const r = await access.node(step.node).exec(step.argv, { timeoutMs: 30_000 });
       return (r.stdout + r.stderr).trim() || undefined;
     }
+    case 'network-exec': {
+      if (!access.network) throw new Error('this backend has no network between nodes to act on');
+      const r = await access.network.exec(step.argv, { timeoutMs: 30_000 });
+      return (r.stdout + r.stderr).trim() || undefined;
+    }
     case 'patch': {
       const options = patchAs(kube, step.patchType);
       if (step.resource === 'Node') await kube.core.patchNode({ name: step.name, body: step.body }, options);

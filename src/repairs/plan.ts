@@ -3,6 +3,7 @@ import { type FindingKind, type RepairKind } from '../findings.js';
 /** One action of a repair or a runbook, as plain data: shown before it runs, recorded after. */
 export type Step =
   | { kind: 'exec'; node: string; argv: string[]; why: string; allowFailure?: boolean }
+  | { kind: 'network-exec'; argv: string[]; why: string }
   | { kind: 'patch'; resource: 'Node' | 'Deployment'; namespace?: string; name: string; patchType: 'merge' | 'strategic'; body: unknown; why: string }
   | { kind: 'restart'; node: string; component: 'flanneld' | 'kubelet'; why: string }
   | { kind: 'wait-rollout'; namespace: string; name: string; timeoutMs: number; why: string };
@@ -29,6 +30,8 @@ export function describeStep(step: Step): string {
   switch (step.kind) {
     case 'exec':
       return `${step.node}: ${step.argv.join(' ')}`;
+    case 'network-exec':
+      return `network: ${step.argv.join(' ')}`;
     case 'patch':
       return `kubectl patch ${step.resource.toLowerCase()} ${step.namespace ? `-n ${step.namespace} ` : ''}${step.name} --type ${step.patchType} -p '${JSON.stringify(step.body)}'`;
     case 'restart':

@@ -19,6 +19,7 @@ export function labAccess(state: LabState): ClusterAccess {
     pod(pod) {
       return inNetns(podNetns(state.name, pod.uid));
     },
+    network: inNetns(state.underlay.netns),
     async restart(node, component) {
       const current = await readState(state.name);
       const name = component === 'kubelet' ? 'lab-kubelet' : component;
@@ -29,7 +30,7 @@ export function labAccess(state: LabState): ClusterAccess {
     },
     nodeFiles(name) {
       const np = labPaths(state.name).node(name);
-      return { subnetEnv: np.subnetEnv, cniConflist: np.cniConflist };
+      return { subnetEnv: np.subnetEnv, cniConflist: np.cniConflist, flannelDataDir: np.flannelDataDir };
     },
   };
 }

@@ -1,0 +1,76 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { repairCluster } from '../../src/doctor.js';
+import { connect } from '../../src/kube/client.js';
+import { tryParseJson } from '../../src/json.js';
+import { applySteps } from '../../src/repairs/apply.js';
+import { describeStep } from '../../src/repairs/plan.js';
+import { scenarioById, scenarios } from '../../scenarios/index.js';
+import { type ScenarioContext } from '../../scenarios/scenario.js';
+import { labBackend } from '../backends/lab/backend.js';
+import { labDir, validateLabName } from '../backends/lab/layout.js';
+import { ExitCode, failure, usageError } from '../errors.js';
+import { formatResults } from '../report/findings.js';
+import { table } from '../report/table.js';
+
+const Injections = z.array(z.object({ scenario: z.string(), target: z.string(), memo: z.record(z.string(), z.unknown()), at: z.string() }));
+const injectionsFile = (lab: string) => join(labDir(lab), 'injections.json');
+
+async function readInjections(lab: string) {
+  const raw = await readFile(injectionsFile(lab), 'utf8').catch(() => '[]');
+  return Injections.parse(tryParseJson(raw) ?? []);
+}
+
+export async function scenariosCommand(flags: { json?: boolean }): Promise<number> {
+  if (flags.json) {
+    const out = scenarios.map((s) => ({ id: s.id, title: s.title, incident: s.incident, symptom: s.symptom.description, detects: s.detects, runbooks: Object.fromEntries(Object.entries(s.runbooks).map(([k, r]) => [k, r.description])) }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  process.stdout.write(`${table(['SCENARIO', 'TITLE', 'DETECTED AS', 'RUNBOOKS'], scenarios.map((s) => [s.id, s.title, s.detects.join(', '), Object.keys(s.runbooks).join(', ')]))}\n\n`);
+  for (const s of scenarios) process.stdout.write(`${s.id}: ${s.incident}\n  symptom: ${s.symptom.description}\n\n`);
+  return ExitCode.ok;
+}
+
+export async function injectCommand(id: string, flags: { name: string; node?: string }): Promise<number> {
+  const scenario = scenarioById(id);
+  if (!scenario) throw usageError(`unknown scenario "${id}"`, `scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
+  const lab = validateLabName(flags.name);
+  const cluster = await labBackend().get(lab);
+  const kube = await connect(cluster.kubeconfig);
+  const nodes = cluster.nodes;
+  const target = flags.node ?? scenario.defaultTarget(nodes);
+  if (!nodes.some((n) => n.name === target)) throw usageError(`no node ${target} in lab ${lab}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
+  const ctx: ScenarioContext = { kube, access: cluster.access, nodes, target, memo: {} };
+  const steps = await scenario.inject(ctx);
+  const results = await applySteps(steps, kube, cluster.access);
+  const injections = await readInjections(lab);
+  injections.push({ scenario: scenario.id, target, memo: ctx.memo, at: new Date().toISOString() });
+  await writeFile(injectionsFile(lab), `${JSON.stringify(injections, null, 2)}\n`);
+  process.stdout.write(`injected ${scenario.id} on ${target}:\n${formatResults(results)}\nexpect: ${scenario.symptom.description}\nundo with: firedrill restore --name ${lab}\n`);
+  if (results.some((r) => !r.ok)) throw failure(`injection of ${scenario.id} did not complete`, 'run `firedrill restore` to undo what was applied');
+  return ExitCode.ok;
+}
+
+export async function restoreCommand(flags: { name: string }): Promise<number> {
+  const lab = validateLabName(flags.name);
+  const cluster = await labBackend().get(lab);
+  const kube = await connect(cluster.kubeconfig);
+  const injections = await readInjections(lab);
+  if (!injections.length) process.stdout.write('nothing injected by firedrill inject\n');
+  for (const inj of injections.reverse()) {
+    const scenario = scenarioById(inj.scenario)!;
+    const ctx: ScenarioContext = { kube, access: cluster.access, nodes: cluster.nodes, target: inj.target, memo: inj.memo };
+    const steps = await scenario.restore(ctx);
+    process.stdout.write(`restoring ${inj.scenario} on ${inj.target}:\n${steps.map((s) => `  ${describeStep(s)}`).join('\n') || '  (nothing to undo by hand)'}\n`);
+    process.stdout.write(`${formatResults(await applySteps(steps, kube, cluster.access))}\n`);
+  }
+  await rm(injectionsFile(lab), { force: true });
+  // What no scenario can undo by hand (a deleted cni0), the library repairs.
+  const outcome = await repairCluster(kube, cluster.access);
+  for (const round of outcome.rounds) for (const r of round.results) process.stdout.write(`library repair ${r.plan.repair}:\n${formatResults(r.steps)}\n`);
+  const critical = outcome.remaining.filter((f) => f.severity === 'critical');
+  process.stdout.write(critical.length ? `still found: ${critical.map((f) => f.kind).join(', ')}\n` : 'steady state: no findings\n');
+  return critical.length ? ExitCode.failure : ExitCode.ok;
+}

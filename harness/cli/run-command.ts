@@ -1,0 +1,102 @@
+import { writeFile } from 'node:fs/promises';
+import { connect } from '../../src/kube/client.js';
+import { scenarioById, scenarios } from '../../scenarios/index.js';
+import { type Scenario } from '../../scenarios/scenario.js';
+import { splitArgs } from '../../src/observe/iptables.js';
+import { type Cluster } from '../backends/backend.js';
+import { labBackend } from '../backends/lab/backend.js';
+import { validateCount, validateLabName } from '../backends/lab/layout.js';
+import { readState } from '../backends/lab/state.js';
+import { ExitCode, usageError } from '../errors.js';
+import { formatSummary } from '../report/summary.js';
+import { type DrillJournal, type Repairer, runDrill } from '../runner/drill.js';
+import { loadRunbookFile } from '../runner/runbook-file.js';
+import { duration } from '../setup/setup.js';
+
+export interface RunFlags {
+  backend: string;
+  name: string;
+  nodes: string;
+  repair?: string;
+  runbook?: string;
+  repeat: string;
+  target?: string;
+  json?: boolean;
+  keep?: boolean;
+  journal?: string;
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function runCommand(ids: string[], flags: RunFlags): Promise<number> {
+  if (flags.backend !== 'lab') throw usageError(`backend "${flags.backend}" is not available yet`, 'use --backend lab (the default)');
+  const selected = selectScenarios(ids);
+  const repeat = validateCount('--repeat', flags.repeat, 1, 100);
+  const repairer = await parseRepairer(flags);
+  const name = validateLabName(flags.name);
+  const started = performance.now();
+  const backend = labBackend();
+  const existing = await readState(name);
+  let created = false;
+  let cluster: Cluster;
+  if (existing?.status === 'ready') {
+    say(`using the running lab ${name}`);
+    cluster = await backend.get(name);
+  } else {
+    say(`creating lab ${name}`);
+    cluster = await backend.up({ name, nodes: validateCount('--nodes', flags.nodes, 2, 20), podsPerNode: 2, say: (l) => say(`lab: ${l}`) });
+    created = true;
+  }
+  const journals: DrillJournal[] = [];
+  try {
+    const kube = await connect(cluster.kubeconfig);
+    for (let i = 0; i < repeat; i++) {
+      for (const scenario of selected) {
+        const r = typeof repairer === 'function' ? repairer(scenario) : repairer;
+        journals.push(await runDrill({ scenario, cluster, kube, repairer: r, ...(flags.target ? { target: flags.target } : {}), say }));
+        if (journals.at(-1)!.steps.find((s) => s.name === 'restore' && !s.ok)) {
+          say('the cluster did not return to steady state: stopping here');
+          break;
+        }
+      }
+    }
+  } finally {
+    if (created && !flags.keep) await backend.down(name, (l) => say(`lab: ${l}`));
+    else if (created) say(`lab ${name} kept (--keep): firedrill lab down --name ${name} removes it`);
+  }
+  if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(journals, null, 2)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
+  else process.stdout.write(`${formatSummary(journals)}\n(total ${duration((performance.now() - started) / 1000)})\n`);
+  return journals.length === selected.length * repeat && journals.every((j) => j.verdict === 'recovered') ? ExitCode.ok : ExitCode.failure;
+}
+
+function selectScenarios(ids: string[]): Scenario[] {
+  if (!ids.length) return scenarios;
+  return ids.map((id) => {
+    const s = scenarioById(id);
+    if (!s) throw usageError(`unknown scenario "${id}"`, `scenarios: ${scenarios.map((x) => x.id).join(', ')} (see \`firedrill scenarios\`)`);
+    return s;
+  });
+}
+
+/** --repair library|none|exec:CMD, or --runbook auto|manual|naive|flannel-restart|FILE (a runbook name must exist for every selected scenario). */
+async function parseRepairer(flags: RunFlags): Promise<Repairer | ((s: Scenario) => Repairer)> {
+  if (flags.repair && flags.runbook) throw usageError('--repair and --runbook choose the same thing: give one of them');
+  const choice = flags.runbook ?? flags.repair ?? 'library';
+  if (choice === 'library' || choice === 'auto') return { kind: 'library' };
+  if (choice === 'none') return { kind: 'none' };
+  if (choice.startsWith('exec:')) {
+    const argv = splitArgs(choice.slice(5).trim());
+    if (!argv.length) throw usageError('--repair exec: needs a command, e.g. --repair "exec:./my-remediation.sh --node"');
+    return { kind: 'exec', argv };
+  }
+  const named = new Set(scenarios.flatMap((s) => Object.keys(s.runbooks)));
+  if (named.has(choice)) {
+    return (s: Scenario) => {
+      if (!s.runbooks[choice]) throw usageError(`scenario ${s.id} has no runbook "${choice}" (it has: ${Object.keys(s.runbooks).join(', ')})`, 'select scenarios that have it, e.g. firedrill run wrong-vtep-mac --runbook naive');
+      return { kind: 'runbook', name: choice };
+    };
+  }
+  if (flags.runbook) return { kind: 'runbook', name: flags.runbook, runbook: await loadRunbookFile(flags.runbook) };
+  throw usageError(`unknown repairer "${choice}"`, `--repair takes library, none or exec:COMMAND; --runbook takes auto, ${[...named].join(', ')} or a JSON runbook file`);
+}

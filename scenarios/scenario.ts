@@ -1,0 +1,62 @@
+import { type ClusterAccess } from '../src/access.js';
+import { type FindingKind } from '../src/findings.js';
+import { type Kube } from '../src/kube/client.js';
+import { type ProbeReport, failedDns, failedPings, isGreen } from '../src/probes/types.js';
+import { type Step } from '../src/repairs/plan.js';
+
+export interface ScenarioNode {
+  name: string;
+  role: 'control-plane' | 'worker';
+  ip: string;
+}
+
+/** What a scenario works with: the live cluster, the node it targets, and a place to remember what it changed. */
+export interface ScenarioContext {
+  kube: Kube;
+  access: ClusterAccess;
+  nodes: ScenarioNode[];
+  target: string;
+  /** Values inject() saw (an original annotation…) for restore() and runbooks. */
+  memo: Record<string, unknown>;
+}
+
+export interface Runbook {
+  description: string;
+  /** What the incident report says this runbook did, if anything. */
+  incidentSays?: string;
+  steps(ctx: ScenarioContext): Promise<Step[]>;
+}
+
+/** One real incident: how to inject it, what it must break, what must find it, and how people fixed it. */
+export interface Scenario {
+  id: string;
+  title: string;
+  incident: string;
+  defaultTarget(nodes: ScenarioNode[]): string;
+  /** The fault, as the argv commands and API patches it was made of. */
+  inject(ctx: ScenarioContext): Promise<Step[]>;
+  /** Undoes exactly what inject did (anything else is left to the library's repair). */
+  restore(ctx: ScenarioContext): Promise<Step[]>;
+  symptom: { description: string; seen(report: ProbeReport, ctx: ScenarioContext): boolean };
+  /** Connectivity is back (default: the whole matrix and DNS green). */
+  recovered?(report: ProbeReport, ctx: ScenarioContext): boolean;
+  /** Finding kinds that count as detecting this fault. */
+  detects: FindingKind[];
+  /** Detection needs the probe matrix (the fault is outside every node's state). */
+  detectionNeedsProbe?: boolean;
+  runbooks: Record<string, Runbook>;
+}
+
+/** The target is the first worker: it hosts probe pods and often a DNS replica. */
+export const firstWorker = (nodes: ScenarioNode[]) => (nodes.find((n) => n.role === 'worker') ?? nodes[0]!).name;
+
+/** Pings between the target's pods and pods on other nodes fail. */
+export function targetCutOff(report: ProbeReport, ctx: ScenarioContext): boolean {
+  return failedPings(report).some((p) => (p.sourceNode === ctx.target) !== (p.targetNode === ctx.target));
+}
+
+export const fullyGreen = (report: ProbeReport) => isGreen(report);
+
+export const dnsFails = (report: ProbeReport) => failedDns(report).length > 0;
+
+export const exec = (node: string, argv: string[], why: string): Step => ({ kind: 'exec', node, argv, why });
