@@ -37,6 +37,8 @@ export interface RepairOptions {
   onResult?: (plan: RepairPlan, steps: StepResult[]) => void;
   /** Start from this diagnosis instead of observing again. */
   from?: Diagnosis;
+  /** Probe between rounds (default true); false re-reads state only, when the caller verifies with its own probes. */
+  probe?: boolean;
 }
 
 /**
@@ -45,7 +47,8 @@ export interface RepairOptions {
  */
 export async function repairCluster(kube: Kube, access: ClusterAccess, options: RepairOptions = {}): Promise<RepairOutcome> {
   const rounds: RepairRound[] = [];
-  let diagnosis = options.from ?? (await diagnose(kube, access));
+  const probe = options.probe ?? true;
+  let diagnosis = options.from ?? (await diagnose(kube, access, { probe }));
   for (let round = 0; round < (options.maxRounds ?? 3); round++) {
     const plans = await planRepairs(diagnosis.findings, diagnosis.observation, access);
     if (!plans.length) break;
@@ -57,7 +60,7 @@ export async function repairCluster(kube: Kube, access: ClusterAccess, options: 
       results.push({ plan, steps });
     }
     rounds.push({ findings: diagnosis.findings, plans, results });
-    diagnosis = await diagnose(kube, access);
+    diagnosis = await diagnose(kube, access, { probe });
   }
   return { rounds, remaining: diagnosis.findings };
 }

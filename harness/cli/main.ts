@@ -172,7 +172,9 @@ try {
 } catch (e) {
   process.exitCode = report(e);
 }
-// Exit now: idle keep-alive sockets to a lab's API server would otherwise hold the process open.
+// Exit now (idle keep-alive sockets to a lab's API server would otherwise hold the process
+// open), but only once stdout and stderr are flushed: a pipe takes large output asynchronously.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
 process.exit(interruptExitCode() ?? process.exitCode ?? ExitCode.ok);
 
 function report(e: unknown): number {

@@ -1,4 +1,4 @@
-import { diagnose, repairCluster } from '../../src/doctor.js';
+import { type Diagnosis, diagnose, repairCluster } from '../../src/doctor.js';
 import { runChecks } from '../../src/checks/index.js';
 import { type Finding } from '../../src/findings.js';
 import { type Kube } from '../../src/kube/client.js';
@@ -125,42 +125,54 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
     const t0 = performance.now();
     if (!injection.ok) throw new Error(`injection failed: ${injection.detail}`);
 
+    // From t0 on, the symptom is confirmed by probing while detection reads state, side by side:
+    // detection must not wait for ping timeouts (a scenario whose fault is outside every node
+    // uses the newest probe report for reachability).
     let lastReport: ProbeReport | undefined;
-    const symptom = await step('symptom', async () => {
-      const deadline = Date.now() + timeouts.symptomMs;
-      while (Date.now() < deadline) {
-        lastReport = await probe();
-        if (scenario.symptom.seen(lastReport, ctx)) return { ok: true, detail: scenario.symptom.description };
-      }
-      return { ok: false, detail: `no symptom within ${timeouts.symptomMs} ms (${scenario.symptom.description}): a drill whose fault breaks nothing proves nothing` };
-    });
-    journal.symptom = { seen: symptom.ok, description: scenario.symptom.description, ...(symptom.ok ? { atMs: Math.round(performance.now() - t0) } : {}) };
+    let diagnosis: Diagnosis | undefined;
+    const [symptom, detected] = await Promise.all([
+      step('symptom', async () => {
+        const deadline = Date.now() + timeouts.symptomMs;
+        while (Date.now() < deadline) {
+          const report = await probe();
+          lastReport = report;
+          if (scenario.symptom.seen(report, ctx)) {
+            journal.symptom = { seen: true, description: scenario.symptom.description, atMs: Math.round(performance.now() - t0) };
+            return { ok: true, detail: `${scenario.symptom.description}, at ${journal.symptom.atMs} ms` };
+          }
+        }
+        journal.symptom = { seen: false, description: scenario.symptom.description };
+        return { ok: false, detail: `no symptom within ${timeouts.symptomMs} ms (${scenario.symptom.description}): a drill whose fault breaks nothing proves nothing` };
+      }),
+      step('detect', async () => {
+        const deadline = Date.now() + timeouts.detectMs;
+        while (Date.now() < deadline) {
+          if (scenario.detectionNeedsProbe && !lastReport) {
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
+          const observation = await observeCluster(kube, cluster.access, { probe: false });
+          if (scenario.detectionNeedsProbe && lastReport) observation.probe = lastReport;
+          const findings = runChecks(observation);
+          journal.findings.detected = findings;
+          const match = findings.find((f) => scenario.detects.includes(f.kind) && (!f.node || f.node === target || scenario.detectionNeedsProbe));
+          if (match) {
+            diagnosis = { observation, findings };
+            journal.detection = { finding: match, mttdMs: Math.round(performance.now() - t0) };
+            return { ok: true, detail: `${match.kind}${match.node ? ` on ${match.node}` : ''}: MTTD ${journal.detection.mttdMs} ms` };
+          }
+        }
+        journal.detection = {};
+        return { ok: false, detail: `no ${scenario.detects.join('/')} finding within ${timeouts.detectMs} ms; found: ${journal.findings.detected.map((f) => f.kind).join(', ') || 'nothing'}` };
+      }),
+    ]);
     if (!symptom.ok) {
       journal.verdict = 'no-symptom';
       return journal;
     }
 
-    const detected = await step('detect', async () => {
-      const deadline = Date.now() + timeouts.detectMs;
-      while (Date.now() < deadline) {
-        // Detection reads state; the symptom's probe report stands in for the matrix (no new ping timeouts).
-        const observation = await observeCluster(kube, cluster.access, { probe: false });
-        if (scenario.detectionNeedsProbe && lastReport) observation.probe = lastReport;
-        const findings = runChecks(observation);
-        const match = findings.find((f) => scenario.detects.includes(f.kind) && (!f.node || f.node === target || scenario.detectionNeedsProbe));
-        if (match) {
-          journal.findings.detected = findings;
-          journal.detection = { finding: match, mttdMs: Math.round(performance.now() - t0) };
-          return { ok: true, detail: `${match.kind}${match.node ? ` on ${match.node}` : ''}: MTTD ${journal.detection.mttdMs} ms` };
-        }
-        journal.findings.detected = findings;
-      }
-      return { ok: false, detail: `no ${scenario.detects.join('/')} finding within ${timeouts.detectMs} ms; found: ${journal.findings.detected.map((f) => f.kind).join(', ') || 'nothing'}` };
-    });
-    if (!detected.ok) journal.detection = {};
-
     await step('repair', async () => {
-      journal.repair = await runRepairer(repairer, scenario, ctx, kube, cluster);
+      journal.repair = await runRepairer(repairer, scenario, ctx, kube, cluster, diagnosis);
       const failed = journal.repair.find((r) => !r.ok && !('allowFailure' in r.step && r.step.allowFailure));
       return { ok: !failed, detail: failed ? `step failed: ${failed.error?.split('\n')[0]}` : `${journal.repair.length} step(s) applied` };
     });
@@ -218,12 +230,13 @@ async function waitSteady(kube: Kube, cluster: Cluster, probe: () => Promise<Pro
   return { ok: false, detail };
 }
 
-async function runRepairer(repairer: Repairer, scenario: Scenario, ctx: ScenarioContext, kube: Kube, cluster: Cluster): Promise<StepResult[]> {
+async function runRepairer(repairer: Repairer, scenario: Scenario, ctx: ScenarioContext, kube: Kube, cluster: Cluster, diagnosis?: Diagnosis): Promise<StepResult[]> {
   switch (repairer.kind) {
     case 'none':
       return [];
     case 'library': {
-      const outcome = await repairCluster(kube, cluster.access, { maxRounds: 3 });
+      // The probes of the verify step judge the result; the repair rounds re-read state only.
+      const outcome = await repairCluster(kube, cluster.access, { maxRounds: 3, probe: false, ...(diagnosis ? { from: diagnosis } : {}) });
       return outcome.rounds.flatMap((r) => r.results.flatMap((x) => x.steps));
     }
     case 'runbook': {

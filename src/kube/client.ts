@@ -19,6 +19,7 @@ export async function connect(kubeconfigPath: string): Promise<Kube> {
   const lib = await import('@kubernetes/client-node');
   const config = new lib.KubeConfig();
   config.loadFromFile(kubeconfigPath);
+  reuseConnections(config);
   return {
     lib,
     config,
@@ -28,6 +29,18 @@ export async function connect(kubeconfigPath: string): Promise<Kube> {
     discovery: config.makeApiClient(lib.DiscoveryV1Api),
     objects: lib.KubernetesObjectApi.makeApiClient(config),
   };
+}
+
+/**
+ * client-node 2.0 builds a new undici Agent for every API call, so no connection is ever
+ * reused and each call pays a TCP and TLS handshake (under load, up to a second). One
+ * kubeconfig here means one cluster and one user: a single dispatcher serves every call.
+ */
+function reuseConnections(config: k8s.KubeConfig): void {
+  const target = config as unknown as { createDispatcher: (cluster: unknown, options: unknown) => unknown };
+  const create = target.createDispatcher.bind(config);
+  let dispatcher: unknown;
+  target.createDispatcher = (cluster, options) => (dispatcher ??= create(cluster, options));
 }
 
 /** Patch options for a typed client call: the Content-Type selects the patch strategy. */
