@@ -2,7 +2,9 @@ import { BACKEND_DATA } from '../src/checks/cluster-facts.js';
 import { type Step } from '../src/repairs/plan.js';
 import { exec, firstWorker, type Scenario, type ScenarioContext, targetCutOff } from './scenario.js';
 
-const WRONG_MAC = '02:de:ad:be:ef:01';
+/** A MAC no interface has (the second one if the node's flannel.1 happens to carry the first). */
+const WRONG_MACS = ['02:de:ad:be:ef:01', '02:de:ad:be:ef:02'];
+const wrongMac = (ctx: ScenarioContext) => String(ctx.memo.wrongMac ?? WRONG_MACS[0]);
 
 const annotationPatch = (node: string, value: string, why: string): Step => ({
   kind: 'patch',
@@ -28,7 +30,9 @@ export const wrongVtepMac: Scenario = {
     const original = node.metadata?.annotations?.[BACKEND_DATA];
     if (!original) throw new Error(`${ctx.target} has no ${BACKEND_DATA} annotation to corrupt`);
     ctx.memo.original = original;
-    const value = JSON.stringify({ ...(JSON.parse(original) as object), VtepMAC: WRONG_MAC });
+    const real = await realVtepMac(ctx);
+    ctx.memo.wrongMac = WRONG_MACS.find((m) => m !== real);
+    const value = JSON.stringify({ ...(JSON.parse(original) as object), VtepMAC: ctx.memo.wrongMac });
     return [annotationPatch(ctx.target, value, 'the incident: the annotation edited through the API, as kubectl edit node would')];
   },
   async restore(ctx) {
@@ -37,7 +41,7 @@ export const wrongVtepMac: Scenario = {
     const target = ctx.nodes.find((n) => n.name === ctx.target)!;
     return [
       annotationPatch(ctx.target, JSON.stringify({ VNI: 1, VtepMAC: mac }), "back to the node's real flannel.1 MAC"),
-      ...peers.map((p): Step => ({ kind: 'exec', node: p.name, argv: ['bridge', 'fdb', 'del', WRONG_MAC, 'dev', 'flannel.1', 'dst', target.ip, 'self'], why: 'the stale FDB entry flanneld leaves', allowFailure: true })),
+      ...peers.map((p): Step => ({ kind: 'exec', node: p.name, argv: ['bridge', 'fdb', 'del', wrongMac(ctx), 'dev', 'flannel.1', 'dst', target.ip, 'self'], why: 'the stale FDB entry flanneld leaves', allowFailure: true })),
     ];
   },
   symptom: { description: "pings from other nodes to the target's pods fail", seen: targetCutOff },
@@ -64,7 +68,7 @@ export const wrongVtepMac: Scenario = {
           annotationPatch(ctx.target, JSON.stringify({ VNI: 1, VtepMAC: mac }), 'the runbook: annotation from /sys/class/net/flannel.1/address'),
           ...ctx.nodes
             .filter((n) => n.name !== ctx.target)
-            .map((p): Step => ({ kind: 'exec', node: p.name, argv: ['bridge', 'fdb', 'del', WRONG_MAC, 'dev', 'flannel.1', 'dst', target.ip, 'self'], why: 'the runbook: stale FDB entry', allowFailure: true })),
+            .map((p): Step => ({ kind: 'exec', node: p.name, argv: ['bridge', 'fdb', 'del', wrongMac(ctx), 'dev', 'flannel.1', 'dst', target.ip, 'self'], why: 'the runbook: stale FDB entry', allowFailure: true })),
         ];
       },
     },
