@@ -201,7 +201,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
     if (injected) {
       await step('restore', async () => {
         journal.restore = await applySteps(await scenario.restore(ctx), kube, cluster.access);
-        let steady = await waitSteady(kube, cluster, probe, timeouts.steadyMs / 2);
+        let steady = await waitSteady(kube, cluster, probe, Math.min(10_000, timeouts.steadyMs / 2));
         if (!steady.ok) {
           // What the drill's repairer left broken, the library repairs, so the next drill starts clean.
           await repairCluster(kube, cluster.access);

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { nftVxlanDrops } from '../../src/checks/firewall.js';
+import { ipv4Of, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes } from '../../src/observe/ip.js';
+import { parseIptablesSave, splitArgs } from '../../src/observe/iptables.js';
+import { parseEnvFile, parseSysctl } from '../../src/observe/node.js';
+import { parseFpingCount } from '../../src/probes/fping.js';
+import { fixture } from '../support/fixtures.js';
+
+// Raw output captured from a lab node (fd-worker), parsed as the observers parse it.
+const raw = (f: string) => fixture('fd-worker', f);
+
+describe('ip -j / bridge -j parsers', () => {
+  it('read links with their vxlan and bridge-port details', () => {
+    const links = parseLinks(raw('ip-link.json'));
+    const vxlan = links.find((l) => l.ifname === 'flannel.1')!;
+    expect(vxlan.linkinfo?.info_data).toMatchObject({ id: 1, port: 8472, learning: false, local: '172.18.0.3', link: 'eth0' });
+    const veths = links.filter((l) => l.master === 'cni0');
+    expect(veths).toHaveLength(3);
+    expect(veths.every((v) => v.linkinfo?.info_slave_data?.hairpin === true)).toBe(true);
+  });
+
+  it('read addresses, routes, neighbours and FDB entries', () => {
+    expect(ipv4Of(parseAddresses(raw('ip-addr.json')), 'cni0')).toEqual(['10.244.2.1/24']);
+    expect(parseRoutes(raw('ip-route.json')).find((r) => r.dst === '10.244.0.0/24')).toMatchObject({ gateway: '10.244.0.0', dev: 'flannel.1', flags: ['onlink'] });
+    expect(parseNeighbours(raw('ip-neigh.json')).filter((n) => n.dev === 'flannel.1').map((n) => n.state)).toEqual([['PERMANENT'], ['PERMANENT']]);
+    expect(parseFdb(raw('bridge-fdb.json')).filter((e) => e.ifname === 'flannel.1').map((e) => e.dst).sort()).toEqual(['172.18.0.2', '172.18.0.4']);
+  });
+
+  it('take the empty output of an empty table as no entries, and reject what is not their JSON', () => {
+    expect(parseNeighbours('')).toEqual([]);
+    expect(() => parseRoutes('{"not":"a list"}')).toThrow(/unexpected ip -j route JSON/);
+  });
+});
+
+describe('iptables-save parser', () => {
+  it('keeps chains, policies and rule order, with quoted comments as one argument', () => {
+    const t = parseIptablesSave(raw('iptables-save.txt'));
+    expect(t.filter!.FORWARD!.policy).toBe('ACCEPT');
+    const flannel = t.filter!.FORWARD!.rules.find((r) => r.target === 'FLANNEL-FWD')!;
+    expect(flannel.args).toEqual(['-m', 'comment', '--comment', 'flanneld forward', '-j', 'FLANNEL-FWD']);
+    expect(t.filter!['FLANNEL-FWD']!.rules.map((r) => r.args.slice(0, 2))).toEqual([['-s', '10.244.0.0/16'], ['-d', '10.244.0.0/16']]);
+    expect(t.nat!['FLANNEL-POSTRTG']!.rules.length).toBeGreaterThan(0);
+  });
+
+  it('splits arguments with escaped quotes', () => {
+    expect(splitArgs('-A X -m comment --comment "a \\"b\\" c" -j ACCEPT')).toEqual(['-A', 'X', '-m', 'comment', '--comment', 'a "b" c', '-j', 'ACCEPT']);
+  });
+});
+
+describe('other parsers', () => {
+  it('read fping -C 1 -q output, answered or not', () => {
+    expect(parseFpingCount('10.244.1.2 : 0.05\n10.244.1.3  : -\nICMP Host Unreachable from x\n')).toEqual(new Map([['10.244.1.2', 0.05], ['10.244.1.3', undefined]]));
+  });
+
+  it('read sysctl and subnet.env', () => {
+    expect(parseSysctl('net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n')).toEqual({ 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' });
+    expect(parseEnvFile('FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.2.1/24\n')).toEqual({ FLANNEL_NETWORK: '10.244.0.0/16', FLANNEL_SUBNET: '10.244.2.1/24' });
+  });
+
+  it('find native nftables drops of UDP 8472 but leave iptables-nft tables to the iptables check', () => {
+    const ruleset = 'table ip filter { # handle 1\n\tchain INPUT { # handle 1\n\t\tmeta l4proto udp udp dport 8472 counter packets 0 bytes 0 drop # handle 5\n\t}\n}\ntable inet fw { # handle 2\n\tchain in { # handle 1\n\t\tudp dport { 53, 8472 } reject # handle 3\n\t}\n}\n';
+    expect(nftVxlanDrops(ruleset, true)).toEqual([{ family: 'inet', table: 'fw', chain: 'in', handle: '3', text: 'udp dport { 53, 8472 } reject # handle 3' }]);
+    expect(nftVxlanDrops(ruleset, false)).toHaveLength(2);
+  });
+});
