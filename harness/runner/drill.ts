@@ -147,12 +147,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
       step('detect', async () => {
         const deadline = Date.now() + timeouts.detectMs;
         while (Date.now() < deadline) {
-          if (scenario.detectionNeedsProbe && !lastReport) {
-            await new Promise((r) => setTimeout(r, 20));
-            continue;
-          }
           const observation = await observeCluster(kube, cluster.access, { probe: false });
-          if (scenario.detectionNeedsProbe && lastReport) observation.probe = lastReport;
+          if (scenario.detectionNeedsProbe) {
+            while (!lastReport && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+            if (lastReport) observation.probe = lastReport;
+          }
           const findings = runChecks(observation);
           journal.findings.detected = findings;
           const match = findings.find((f) => scenario.detects.includes(f.kind) && (!f.node || f.node === target || scenario.detectionNeedsProbe));

@@ -1,5 +1,6 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { type ClusterAccess, type PodHandle } from '../access.js';
+import { CommandError } from '../exec.js';
 import { type Kube } from '../kube/client.js';
 import { parseFpingCount } from './fping.js';
 import { type DnsResult, type PingResult, type ProbeReport } from './types.js';
@@ -76,17 +77,23 @@ async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandl
   });
 }
 
+/** dig's shortest timeout is a second; a healthy cluster DNS answers in about a millisecond, so half a second says enough. */
+const DNS_TIMEOUT_MS = 500;
+
 async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle): Promise<DnsResult> {
   const started = performance.now();
-  const r = await exec.exec(['dig', '+short', '+time=1', '+tries=1', `@${DNS_SERVER}`, DNS_NAME, 'A'], { check: false, timeoutMs: 5000 });
+  const base = { kind: 'dns' as const, source: source.name, sourceNode: source.node, server: DNS_SERVER, name: DNS_NAME };
+  let r;
+  try {
+    r = await exec.exec(['dig', '+short', '+time=1', '+tries=1', `@${DNS_SERVER}`, DNS_NAME, 'A'], { check: false, timeoutMs: DNS_TIMEOUT_MS });
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e;
+    return { ...base, ok: false, error: `no answer within ${DNS_TIMEOUT_MS} ms`, rttMs: Math.round(performance.now() - started) };
+  }
   const answer = r.stdout.trim().split('\n')[0]?.trim() ?? '';
   const ok = r.exitCode === 0 && answer === DNS_EXPECT;
   return {
-    kind: 'dns',
-    source: source.name,
-    sourceNode: source.node,
-    server: DNS_SERVER,
-    name: DNS_NAME,
+    ...base,
     ok,
     ...(answer ? { answer } : {}),
     ...(ok ? {} : { error: answer.startsWith(';;') || !answer ? (r.stdout + r.stderr).trim().split('\n')[0] || `dig exited ${r.exitCode}` : `unexpected answer ${answer}` }),
