@@ -32,7 +32,7 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
   if (flags.backend !== 'lab') throw usageError(`backend "${flags.backend}" is not available yet`, 'use --backend lab (the default)');
   const selected = selectScenarios(ids);
   const repeat = validateCount('--repeat', flags.repeat, 1, 100);
-  const repairer = await parseRepairer(flags);
+  const repairer = await parseRepairer(flags, selected);
   const name = validateLabName(flags.name);
   const started = performance.now();
   const backend = labBackend();
@@ -52,8 +52,7 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
     const kube = await connect(cluster.kubeconfig);
     for (let i = 0; i < repeat; i++) {
       for (const scenario of selected) {
-        const r = typeof repairer === 'function' ? repairer(scenario) : repairer;
-        journals.push(await runDrill({ scenario, cluster, kube, repairer: r, ...(flags.target ? { target: flags.target } : {}), say }));
+        journals.push(await runDrill({ scenario, cluster, kube, repairer, ...(flags.target ? { target: flags.target } : {}), say }));
         if (journals.at(-1)!.steps.find((s) => s.name === 'restore' && !s.ok)) {
           say('the cluster did not return to steady state: stopping here');
           break;
@@ -80,7 +79,7 @@ function selectScenarios(ids: string[]): Scenario[] {
 }
 
 /** --repair library|none|exec:CMD, or --runbook auto|manual|naive|flannel-restart|FILE (a runbook name must exist for every selected scenario). */
-async function parseRepairer(flags: RunFlags): Promise<Repairer | ((s: Scenario) => Repairer)> {
+async function parseRepairer(flags: RunFlags, selected: Scenario[]): Promise<Repairer> {
   if (flags.repair && flags.runbook) throw usageError('--repair and --runbook choose the same thing: give one of them');
   const choice = flags.runbook ?? flags.repair ?? 'library';
   if (choice === 'library' || choice === 'auto') return { kind: 'library' };
@@ -92,10 +91,9 @@ async function parseRepairer(flags: RunFlags): Promise<Repairer | ((s: Scenario)
   }
   const named = new Set(scenarios.flatMap((s) => Object.keys(s.runbooks)));
   if (named.has(choice)) {
-    return (s: Scenario) => {
-      if (!s.runbooks[choice]) throw usageError(`scenario ${s.id} has no runbook "${choice}" (it has: ${Object.keys(s.runbooks).join(', ')})`, 'select scenarios that have it, e.g. firedrill run wrong-vtep-mac --runbook naive');
-      return { kind: 'runbook', name: choice };
-    };
+    const without = selected.find((s) => !s.runbooks[choice]);
+    if (without) throw usageError(`scenario ${without.id} has no runbook "${choice}" (it has: ${Object.keys(without.runbooks).join(', ')})`, 'select scenarios that have it, e.g. firedrill run wrong-vtep-mac --runbook naive');
+    return { kind: 'runbook', name: choice };
   }
   if (flags.runbook) return { kind: 'runbook', name: flags.runbook, runbook: await loadRunbookFile(flags.runbook) };
   throw usageError(`unknown repairer "${choice}"`, `--repair takes library, none or exec:COMMAND; --runbook takes auto, ${[...named].join(', ')} or a JSON runbook file`);

@@ -126,16 +126,13 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
     if (!injection.ok) throw new Error(`injection failed: ${injection.detail}`);
 
     // From t0 on, the symptom is confirmed by probing while detection reads state, side by side:
-    // detection must not wait for ping timeouts (a scenario whose fault is outside every node
-    // uses the newest probe report for reachability).
-    let lastReport: ProbeReport | undefined;
+    // detection does not wait for the symptom's ping and DNS timeouts.
     let diagnosis: Diagnosis | undefined;
     const [symptom, detected] = await Promise.all([
       step('symptom', async () => {
         const deadline = Date.now() + timeouts.symptomMs;
         while (Date.now() < deadline) {
           const report = await probe();
-          lastReport = report;
           if (scenario.symptom.seen(report, ctx)) {
             journal.symptom = { seen: true, description: scenario.symptom.description, atMs: Math.round(performance.now() - t0) };
             return { ok: true, detail: `${scenario.symptom.description}, at ${journal.symptom.atMs} ms` };
@@ -147,10 +144,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
       step('detect', async () => {
         const deadline = Date.now() + timeouts.detectMs;
         while (Date.now() < deadline) {
-          const observation = await observeCluster(kube, cluster.access, { probe: false });
-          if (scenario.detectionNeedsProbe) {
-            while (!lastReport && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-            if (lastReport) observation.probe = lastReport;
+          // A fault outside every node shows only as reachability: ping (no DNS lookups, which
+          // take longer to fail) alongside the state read.
+          const [observation, pings] = await Promise.all([
+            observeCluster(kube, cluster.access, { probe: false }),
+            scenario.detectionNeedsProbe ? probeCluster(kube, cluster.access, { dns: false }) : undefined,
+          ]);
+          if (pings) {
+            journal.probes.push(pings);
+            observation.probe = pings;
           }
           const findings = runChecks(observation);
           journal.findings.detected = findings;

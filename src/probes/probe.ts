@@ -14,6 +14,8 @@ export const DNS_EXPECT = '10.96.0.1';
 export interface ProbeOptions {
   /** Per-target reply timeout for ping, in ms. */
   pingTimeoutMs?: number;
+  /** Also look up the cluster DNS from every pod (default true). */
+  dns?: boolean;
 }
 
 interface Target {
@@ -45,7 +47,7 @@ export async function probeCluster(kube: Kube, access: ClusterAccess, options: P
       const handle = podHandle(pod);
       const exec = access.pod(handle);
       const mine = targets.filter((t) => t.ip !== pod.status!.podIP);
-      const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, options.pingTimeoutMs ?? 300), dnsFrom(exec, handle)]);
+      const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, options.pingTimeoutMs ?? 300), options.dns === false ? undefined : dnsFrom(exec, handle)]);
       return { ping, dns };
     }),
   );
@@ -53,7 +55,7 @@ export async function probeCluster(kube: Kube, access: ClusterAccess, options: P
     at: new Date().toISOString(),
     durationMs: Math.round(performance.now() - started),
     ping: perSource.flatMap((s) => s.ping),
-    dns: perSource.map((s) => s.dns),
+    dns: perSource.flatMap((s) => (s.dns ? [s.dns] : [])),
   };
 }
 
