@@ -12,6 +12,17 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
   process.exit(3);
 }
 nodeModule.enableCompileCache?.();
+// `firedrill … | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? ExitCode.ok : ExitCode.failure));
+}
+
+/** An action that loads its command's module only when it runs; the command returns the exit code. */
+function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number>>) {
+  return async (...args: A) => {
+    process.exitCode = await (await load())(...args);
+  };
+}
 
 const program = new Command('firedrill')
   .description('Fire drills for Kubernetes pod networking: inject real flannel (vxlan) incidents, detect, repair, time the recovery.')
@@ -33,10 +44,7 @@ program
   .option('--cache-dir <dir>', 'cache root (default $FIREDRILL_CACHE, else ~/.cache/firedrill)')
   .option('--only <component...>', 'only these components (names as in `setup --check`)')
   .option('--json', 'print the result as JSON')
-  .action(async (flags) => {
-    const { setupCommand } = await import('./setup-command.js');
-    process.exitCode = await setupCommand(flags);
-  });
+  .action(lazy(async () => (await import('./setup-command.js')).setupCommand));
 
 installInterruptHandlers();
 const lab = program.command('lab').description('the lab backend: a kind-shaped cluster whose nodes are network namespaces on this host (needs root)');
@@ -50,56 +58,38 @@ lab
   .option('--timeout <seconds>', 'timeout of each readiness step', '90')
   .option('--keep-on-failure', 'leave a lab that failed to come up in place for inspection')
   .option('--cache-dir <dir>', 'component cache root (see `firedrill setup`)')
-  .action(async (flags) => {
-    const { labUpCommand } = await import('./lab-command.js');
-    process.exitCode = await labUpCommand(flags);
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).labUpCommand));
 lab
   .command('down')
   .description('remove a lab: its processes, namespaces and state (idempotent)')
   .option('--name <name>', 'lab name', 'fd')
-  .action(async (flags) => {
-    const { labDownCommand } = await import('./lab-command.js');
-    process.exitCode = await labDownCommand(flags);
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).labDownCommand));
 
 lab
   .command('status')
   .description('nodes, pods, DNS endpoints, kubeconfig, component pids and versions of a lab')
   .option('--name <name>', 'lab name', 'fd')
   .option('--json', 'print JSON (a documented, stable shape)')
-  .action(async (flags) => {
-    const { labStatusCommand } = await import('./lab-command.js');
-    process.exitCode = await labStatusCommand(flags);
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).labStatusCommand));
 lab
   .command('list')
   .description('the labs on this machine')
   .option('--json', 'print JSON')
-  .action(async (flags) => {
-    const { labListCommand } = await import('./lab-command.js');
-    process.exitCode = await labListCommand(flags);
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).labListCommand));
 lab
   .command('logs [component]')
   .description("a component's log (etcd, kube-apiserver, flanneld, kube-proxy, lab-kubelet, …); without one, the list")
   .option('--name <name>', 'lab name', 'fd')
   .option('--node <node>', 'only this node (for per-node components)')
   .option('--lines <n>', 'last lines to print', '100')
-  .action(async (component, flags) => {
-    const { labLogsCommand } = await import('./lab-command.js');
-    process.exitCode = await labLogsCommand(component, flags);
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).labLogsCommand));
 
 program
   .command('probe')
   .description("run the all-pairs ping matrix and DNS lookups from every probe pod of a lab; exit 1 unless all green")
   .option('--name <name>', 'lab name', 'fd')
   .option('--json', 'print every result as JSON')
-  .action(async (flags) => {
-    const { probeCommand } = await import('./lab-command.js');
-    process.exitCode = await probeCommand(flags);
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).probeCommand));
 
 program
   .command('run [scenario...]')
@@ -114,38 +104,26 @@ program
   .option('--journal <file>', 'write the JSON journal (one object per drill) to this file')
   .option('--json', 'print the journal instead of the summary table')
   .option('--keep', 'keep a lab the run created')
-  .action(async (ids, flags) => {
-    const { runCommand } = await import('./run-command.js');
-    process.exitCode = await runCommand(ids, flags);
-  });
+  .action(lazy(async () => (await import('./run-command.js')).runCommand));
 
 program
   .command('scenarios')
   .description('the incidents firedrill can drill, with their runbooks')
   .option('--json', 'print JSON')
-  .action(async (flags) => {
-    const { scenariosCommand } = await import('./inject-command.js');
-    process.exitCode = await scenariosCommand(flags);
-  });
+  .action(lazy(async () => (await import('./inject-command.js')).scenariosCommand));
 
 program
   .command('inject <scenario>')
   .description('inject one incident into a running lab by hand, to reproduce it; `firedrill restore` undoes it')
   .option('--name <name>', 'lab name', 'fd')
   .option('--node <node>', 'inject on this node instead of the scenario default')
-  .action(async (id, flags) => {
-    const { injectCommand } = await import('./inject-command.js');
-    process.exitCode = await injectCommand(id, flags);
-  });
+  .action(lazy(async () => (await import('./inject-command.js')).injectCommand));
 
 program
   .command('restore')
   .description('undo what `firedrill inject` did, newest first, and wait for steady state')
   .option('--name <name>', 'lab name', 'fd')
-  .action(async (flags) => {
-    const { restoreCommand } = await import('./inject-command.js');
-    process.exitCode = await restoreCommand(flags);
-  });
+  .action(lazy(async () => (await import('./inject-command.js')).restoreCommand));
 
 program
   .command('doctor')
@@ -154,18 +132,12 @@ program
   .option('--repair', 'repair every finding the library can, then verify')
   .option('--no-probe', 'read node and cluster state only, skip the ping matrix and DNS lookups')
   .option('--json', 'print findings (and repairs) as JSON')
-  .action(async (flags) => {
-    const { doctorCommand } = await import('./doctor-command.js');
-    process.exitCode = await doctorCommand(flags);
-  });
+  .action(lazy(async () => (await import('./doctor-command.js')).doctorCommand));
 
 program
   .command('prune')
   .description('remove every firedrill lab, namespace, process and state dir on this machine, including what crashed runs left')
-  .action(async () => {
-    const { pruneCommand } = await import('./lab-command.js');
-    process.exitCode = await pruneCommand();
-  });
+  .action(lazy(async () => (await import('./lab-command.js')).pruneCommand));
 
 try {
   await program.parseAsync();

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from '../../src/kube/client.js';
 import { scenarioById, scenarios } from '../../scenarios/index.js';
 import { type Scenario } from '../../scenarios/scenario.js';
-import { splitArgs } from '../../src/observe/iptables.js';
+import { splitArgs } from '../../src/argv.js';
 import { type Cluster } from '../backends/backend.js';
 import { labBackend } from '../backends/lab/backend.js';
 import { validateCount, validateLabName } from '../backends/lab/layout.js';

@@ -1,3 +1,5 @@
+import { splitArgs } from '../argv.js';
+
 /**
  * A parsed `iptables-save`: tables -> chains (with policy) -> rules in order. Rules are
  * kept as their argument lists, so checks can ask "which rule comes first" and "what does
@@ -45,33 +47,6 @@ export function parseIptablesSave(text: string): IptablesTables {
     }
   }
   return tables;
-}
-
-/** Splits an iptables-save rule line into arguments, honouring double quotes (comments). */
-export function splitArgs(line: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quoted = false;
-  let started = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (ch === '\\' && quoted && line[i + 1] === '"') {
-      current += '"';
-      i++;
-    } else if (ch === '"') {
-      quoted = !quoted;
-      started = true;
-    } else if (ch === ' ' && !quoted) {
-      if (started) out.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += ch;
-      started = true;
-    }
-  }
-  if (started) out.push(current);
-  return out;
 }
 
 /** The value following a flag in a rule's arguments (`-p`, `--dport`, `-s`…), if present. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { nftVxlanDrops } from '../../src/checks/firewall.js';
 import { ipv4Of, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes } from '../../src/observe/ip.js';
-import { parseIptablesSave, splitArgs } from '../../src/observe/iptables.js';
+import { splitArgs } from '../../src/argv.js';
+import { parseIptablesSave } from '../../src/observe/iptables.js';
 import { parseEnvFile, parseSysctl } from '../../src/observe/node.js';
 import { parseFpingCount } from '../../src/probes/fping.js';
 import { fixture } from '../support/fixtures.js';
