@@ -8,6 +8,7 @@ import { labBackend } from '../backends/lab/backend.js';
 import { validateCount, validateLabName } from '../backends/lab/layout.js';
 import { readState } from '../backends/lab/state.js';
 import { ExitCode, usageError } from '../errors.js';
+import { interruptible } from '../interrupt.js';
 import { formatSummary } from '../report/summary.js';
 import { type DrillJournal, type Repairer, runDrill } from '../runner/drill.js';
 import { loadRunbookFile } from '../runner/runbook-file.js';
@@ -48,21 +49,33 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
     created = true;
   }
   const journals: DrillJournal[] = [];
-  try {
-    const kube = await connect(cluster.kubeconfig);
-    for (let i = 0; i < repeat; i++) {
-      for (const scenario of selected) {
-        journals.push(await runDrill({ scenario, cluster, kube, repairer, ...(flags.target ? { target: flags.target } : {}), say }));
-        if (journals.at(-1)!.steps.find((s) => s.name === 'restore' && !s.ok)) {
-          say('the cluster did not return to steady state: stopping here');
-          break;
-        }
-      }
-    }
-  } finally {
+  const release = async () => {
     if (created && !flags.keep) await backend.down(name, (l) => say(`lab: ${l}`));
     else if (created) say(`lab ${name} kept (--keep): firedrill lab down --name ${name} removes it`);
-  }
+  };
+  // Ctrl-C between or during drills: a lab this run made is removed; in a lab it did not make,
+  // a fault may still be in place, and doctor --repair clears it.
+  await interruptible(
+    async (signal) => {
+      const kube = await connect(cluster.kubeconfig);
+      drills: for (let i = 0; i < repeat; i++) {
+        for (const scenario of selected) {
+          signal.throwIfAborted();
+          const journal = await runDrill({ scenario, cluster, kube, repairer, ...(flags.target ? { target: flags.target } : {}), say });
+          journals.push(journal);
+          if (journal.steps.some((s) => s.name === 'restore' && !s.ok)) {
+            say('the cluster did not return to steady state: stopping here');
+            break drills;
+          }
+        }
+      }
+      await release();
+    },
+    async () => {
+      if (!created) say(`interrupted: if a fault is still injected in lab ${name}, \`firedrill doctor --repair --name ${name}\` clears it`);
+      await release();
+    },
+  );
   if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(journals, null, 2)}\n`);
   if (flags.json) process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
   else process.stdout.write(`${formatSummary(journals)}\n(total ${duration((performance.now() - started) / 1000)})\n`);
