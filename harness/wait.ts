@@ -32,4 +32,4 @@ export async function waitFor<T>(what: string, poll: () => Promise<Poll<T>>, opt
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

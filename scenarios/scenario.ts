@@ -1,7 +1,7 @@
 import { type ClusterAccess } from '../src/access.js';
 import { type FindingKind } from '../src/findings.js';
 import { type Kube } from '../src/kube/client.js';
-import { type ProbeReport, failedDns, failedPings, isGreen } from '../src/probes/types.js';
+import { type ProbeReport, failedPings } from '../src/probes/types.js';
 import { type Step } from '../src/repairs/plan.js';
 
 export interface ScenarioNode {
@@ -22,8 +22,8 @@ export interface ScenarioContext {
 
 export interface Runbook {
   description: string;
-  /** What the incident report says this runbook did, if anything. */
-  incidentSays?: string;
+  /** What the incident report says this runbook did, if it says: the drill's verdict is compared with it. */
+  incidentSays?: 'recovered' | 'did-not-recover';
   steps(ctx: ScenarioContext): Promise<Step[]>;
 }
 
@@ -55,8 +55,5 @@ export function targetCutOff(report: ProbeReport, ctx: ScenarioContext): boolean
   return failedPings(report).some((p) => (p.sourceNode === ctx.target) !== (p.targetNode === ctx.target));
 }
 
-export const fullyGreen = (report: ProbeReport) => isGreen(report);
-
-export const dnsFails = (report: ProbeReport) => failedDns(report).length > 0;
 
 export const exec = (node: string, argv: string[], why: string): Step => ({ kind: 'exec', node, argv, why });

@@ -49,7 +49,7 @@ export const wrongVtepMac: Scenario = {
   runbooks: {
     naive: {
       description: 'the incident\'s runbook, step for step: clear the flannel CNI data dir, delete cni0 and flannel.1, restart the container runtime and kubelet (on a lab: the node\'s lab kubelet)',
-      incidentSays: 'did not work',
+      incidentSays: 'did-not-recover',
       steps: async (ctx) => [
         exec(ctx.target, ['rm', '-fr', ctx.access.nodeFiles(ctx.target).flannelDataDir], 'rm -fr /var/lib/cni/flannel'),
         exec(ctx.target, ['ip', 'link', 'set', 'cni0', 'down'], 'ip link set cni0 down'),

@@ -53,4 +53,3 @@ export type RepairKind =
   | 'forward-policy-accept'
   | 'move-dns';
 
-export const isSymptom = (f: Finding) => f.kind === 'pod-unreachable' || f.kind === 'dns-failing';

@@ -24,12 +24,15 @@ async function readInjections(lab: string) {
 
 export async function scenariosCommand(flags: { json?: boolean }): Promise<number> {
   if (flags.json) {
-    const out = scenarios.map((s) => ({ id: s.id, title: s.title, incident: s.incident, symptom: s.symptom.description, detects: s.detects, runbooks: Object.fromEntries(Object.entries(s.runbooks).map(([k, r]) => [k, r.description])) }));
+    const out = scenarios.map((s) => ({ id: s.id, title: s.title, incident: s.incident, symptom: s.symptom.description, detects: s.detects, runbooks: Object.fromEntries(Object.entries(s.runbooks).map(([k, r]) => [k, { description: r.description, ...(r.incidentSays ? { incidentSays: r.incidentSays } : {}) }])) }));
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return ExitCode.ok;
   }
   process.stdout.write(`${table(['SCENARIO', 'TITLE', 'DETECTED AS', 'RUNBOOKS'], scenarios.map((s) => [s.id, s.title, s.detects.join(', '), Object.keys(s.runbooks).join(', ')]))}\n\n`);
-  for (const s of scenarios) process.stdout.write(`${s.id}: ${s.incident}\n  symptom: ${s.symptom.description}\n\n`);
+  for (const s of scenarios) {
+    const runbooks = Object.entries(s.runbooks).map(([k, r]) => `  runbook ${k}: ${r.description}${r.incidentSays ? ` (the incident says: ${r.incidentSays})` : ''}`);
+    process.stdout.write(`${s.id}: ${s.incident}\n  symptom: ${s.symptom.description}\n${runbooks.join('\n')}\n\n`);
+  }
   return ExitCode.ok;
 }
 

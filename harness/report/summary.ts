@@ -16,5 +16,10 @@ export function formatSummary(journals: DrillJournal[]): string {
     j.verdict === 'recovered' ? 'RECOVERED' : j.verdict.toUpperCase(),
   ]);
   const ok = journals.filter((j) => j.verdict === 'recovered').length;
-  return `${table(['SCENARIO', 'TARGET', 'REPAIRED BY', 'SYMPTOM', 'DETECTED', 'MTTD', 'MTTR', 'RESULT'], rows)}\n${ok}/${journals.length} drills recovered`;
+  const incident = journals.flatMap((j) =>
+    j.incident
+      ? [`${j.incident.agrees ? 'as the incident says' : 'FOUND, unlike the incident report'}: ${j.scenario} ${j.repairer} ${j.incident.says === 'recovered' ? 'recovered there' : 'did not recover there'}; here: ${j.verdict}`]
+      : [],
+  );
+  return `${table(['SCENARIO', 'TARGET', 'REPAIRED BY', 'SYMPTOM', 'DETECTED', 'MTTD', 'MTTR', 'RESULT'], rows)}\n${[...incident, `${ok}/${journals.length} drills recovered`].join('\n')}`;
 }

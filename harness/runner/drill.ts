@@ -55,6 +55,8 @@ export interface DrillJournal {
   findings: { detected: Finding[]; remaining: Finding[] };
   probes: ProbeReport[];
   verdict: Verdict;
+  /** For an incident's runbook: what the incident report says it did, and whether this drill agrees. */
+  incident?: { says: 'recovered' | 'did-not-recover'; agrees: boolean };
   error?: string;
 }
 
@@ -192,6 +194,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
       return { ok: false, detail: `not recovered within ${timeouts.recoverMs} ms; still found: ${journal.findings.remaining.map((f) => `${f.kind}${f.node ? `@${f.node}` : ''}`).join(', ') || 'nothing'}` };
     });
     journal.verdict = verify.ok ? (detected.ok ? 'recovered' : 'not-detected') : 'not-recovered';
+    const says = repairer.kind === 'runbook' && !repairer.runbook ? scenario.runbooks[repairer.name]?.incidentSays : undefined;
+    if (says) journal.incident = { says, agrees: (says === 'recovered') === verify.ok };
     return journal;
   } catch (e) {
     journal.verdict = 'error';

@@ -48,9 +48,3 @@ export function parseIptablesSave(text: string): IptablesTables {
   }
   return tables;
 }
-
-/** The value following a flag in a rule's arguments (`-p`, `--dport`, `-s`…), if present. */
-export function argValue(rule: IptablesRule, flag: string): string | undefined {
-  const i = rule.args.indexOf(flag);
-  return i >= 0 ? rule.args[i + 1] : undefined;
-}

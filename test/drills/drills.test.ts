@@ -60,6 +60,7 @@ describe.skipIf(unavailable)(`drills (${unavailable ?? 'root and components pres
   it('wrong-vtep-mac: the naive runbook does not recover, with the findings still present as evidence', { timeout: 180_000 }, async () => {
     const j = await drill(scenarioById('wrong-vtep-mac')!, { kind: 'runbook', name: 'naive' }, { recoverMs: 8_000 });
     expect(j.verdict).toBe('not-recovered');
+    expect(j.incident).toEqual({ says: 'did-not-recover', agrees: true });
     expect(j.findings.remaining.map((f) => f.kind)).toEqual(expect.arrayContaining(['cni0-missing']));
     expect(j.steps.find((s) => s.name === 'restore')?.ok).toBe(true);
   });

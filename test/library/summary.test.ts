@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../harness/report/summary.js';
+import { type DrillJournal } from '../../harness/runner/drill.js';
+
+const journal = (over: Partial<DrillJournal>): DrillJournal => ({
+  scenario: 'wrong-vtep-mac', title: '', target: 'fd-worker', backend: 'lab', cluster: 'fd', repairer: 'runbook naive', startedAt: '',
+  steps: [], injected: [], repair: [], restore: [], findings: { detected: [], remaining: [] }, probes: [], verdict: 'not-recovered', ...over,
+});
+
+describe('run summary', () => {
+  it('reports when a runbook does what the incident says, and flags it when it does not', () => {
+    const agree = formatSummary([journal({ incident: { says: 'did-not-recover', agrees: true } })]);
+    expect(agree).toContain('as the incident says: wrong-vtep-mac runbook naive did not recover there; here: not-recovered');
+    const found = formatSummary([journal({ verdict: 'recovered', incident: { says: 'did-not-recover', agrees: false }, recovery: { mttrMs: 900 } })]);
+    expect(found).toContain('FOUND, unlike the incident report: wrong-vtep-mac runbook naive did not recover there; here: recovered');
+    expect(found).toContain('1/1 drills recovered');
+  });
+
+  it('shows a drill without symptom or detection as such, not as a pass', () => {
+    const out = formatSummary([journal({ scenario: 'no-op', repairer: 'the library', verdict: 'no-symptom', symptom: { seen: false, description: '' } })]);
+    expect(out).toMatch(/no-op\s+fd-worker\s+the library\s+NO\s+NO\s+-\s+-\s+NO-SYMPTOM/);
+    expect(out).toContain('0/1 drills recovered');
+  });
+});
