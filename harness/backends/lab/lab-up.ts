@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { lastLines } from '../../../src/exec.js';
@@ -191,8 +191,11 @@ async function resolveBinaries(root: string): Promise<Binaries> {
     ['loopback', binaryPath(root, c('cni-plugins'), 'loopback')],
     ['flannel', flannel],
   ] as const) {
-    await rm(join(cniDir, name), { force: true });
-    await symlink(target, join(cniDir, name));
+    // Atomic: another lab may be starting from the same cache at this moment.
+    const tmp = join(cniDir, `.${name}.${process.pid}`);
+    await rm(tmp, { force: true });
+    await symlink(target, tmp);
+    await rename(tmp, join(cniDir, name));
   }
   return { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kubeProxy, flanneld, coredns, cniDir };
 }
