@@ -22,6 +22,8 @@ export interface ScenarioContext {
 
 export interface Runbook {
   description: string;
+  /** Nodes the runbook names literally (checked against the cluster before a drill). */
+  nodes?: string[];
   /** What the incident report says this runbook did, if it says: the drill's verdict is compared with it. */
   incidentSays?: 'recovered' | 'did-not-recover';
   steps(ctx: ScenarioContext): Promise<Step[]>;

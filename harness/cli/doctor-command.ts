@@ -14,7 +14,8 @@ export async function doctorCommand(flags: { name: string; repair?: boolean; jso
   if (!flags.repair) {
     if (flags.json) process.stdout.write(`${JSON.stringify({ findings: diagnosis.findings, probe: diagnosis.observation.probe, durationMs: diagnoseMs }, null, 2)}\n`);
     else {
-      if (diagnosis.observation.probe) process.stdout.write(`${formatProbeReport(diagnosis.observation.probe)}\n`);
+      // The findings carry the failing pairs as evidence; the probe's own summary line is enough here.
+      if (diagnosis.observation.probe) process.stdout.write(`${formatProbeReport(diagnosis.observation.probe).split('\n').at(-1)}\n`);
       process.stdout.write(`${formatFindings(diagnosis.findings)}\n(diagnosed in ${diagnoseMs} ms)\n`);
     }
     return diagnosis.findings.some((f) => f.severity === 'critical') ? ExitCode.failure : ExitCode.ok;

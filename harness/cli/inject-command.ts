@@ -5,7 +5,6 @@ import { repairCluster } from '../../src/doctor.js';
 import { connect } from '../../src/kube/client.js';
 import { tryParseJson } from '../../src/json.js';
 import { applySteps } from '../../src/repairs/apply.js';
-import { describeStep } from '../../src/repairs/plan.js';
 import { scenarioById, scenarios } from '../../scenarios/index.js';
 import { type ScenarioContext } from '../../scenarios/scenario.js';
 import { labBackend } from '../backends/lab/backend.js';
@@ -66,8 +65,7 @@ export async function restoreCommand(flags: { name: string }): Promise<number> {
     const scenario = scenarioById(inj.scenario)!;
     const ctx: ScenarioContext = { kube, access: cluster.access, nodes: cluster.nodes, target: inj.target, memo: inj.memo };
     const steps = await scenario.restore(ctx);
-    process.stdout.write(`restoring ${inj.scenario} on ${inj.target}:\n${steps.map((s) => `  ${describeStep(s)}`).join('\n') || '  (nothing to undo by hand)'}\n`);
-    process.stdout.write(`${formatResults(await applySteps(steps, kube, cluster.access))}\n`);
+    process.stdout.write(`restoring ${inj.scenario} on ${inj.target}:\n${steps.length ? formatResults(await applySteps(steps, kube, cluster.access)) : '  (nothing to undo by hand)'}\n`);
   }
   await rm(injectionsFile(lab), { force: true });
   // What no scenario can undo by hand (a deleted cni0), the library repairs.

@@ -96,7 +96,7 @@ program
   .description('drill incidents: steady state, inject, confirm the symptom, detect, repair, verify, restore; timed and journaled')
   .option('--backend <backend>', 'cluster backend', 'lab')
   .option('--name <name>', 'lab to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
-  .option('--nodes <n>', 'nodes of a lab the run creates', '3')
+  .option('--nodes <n>', 'nodes of a lab the run creates (default 3)')
   .option('--repair <who>', 'who repairs: library (default), none (only watch and time a recovery), exec:COMMAND (your own remediation)')
   .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a JSON runbook file')
   .option('--target <node>', 'inject on this node instead of the scenario default')

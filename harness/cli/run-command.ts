@@ -5,10 +5,10 @@ import { type Scenario } from '../../scenarios/scenario.js';
 import { splitArgs } from '../../src/argv.js';
 import { type Cluster } from '../backends/backend.js';
 import { labBackend } from '../backends/lab/backend.js';
-import { validateCount, validateLabName } from '../backends/lab/layout.js';
+import { MAX_NODES, validateCount, validateLabName } from '../backends/lab/layout.js';
 import { readState } from '../backends/lab/state.js';
 import { ExitCode, usageError } from '../errors.js';
-import { interruptible } from '../interrupt.js';
+import { interruptExitCode, interruptible } from '../interrupt.js';
 import { formatSummary } from '../report/summary.js';
 import { type DrillJournal, type Repairer, runDrill } from '../runner/drill.js';
 import { loadRunbookFile } from '../runner/runbook-file.js';
@@ -17,7 +17,7 @@ import { duration } from '../setup/setup.js';
 export interface RunFlags {
   backend: string;
   name: string;
-  nodes: string;
+  nodes?: string;
   repair?: string;
   runbook?: string;
   repeat: string;
@@ -35,26 +35,33 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
   const repeat = validateCount('--repeat', flags.repeat, 1, 100);
   const repairer = await parseRepairer(flags, selected);
   const name = validateLabName(flags.name);
+  // Drills break traffic between nodes: a lab needs at least two.
+  const nodes = validateCount('--nodes', flags.nodes ?? '3', 2, MAX_NODES);
   const started = performance.now();
   const backend = labBackend();
   const existing = await readState(name);
   let created = false;
   let cluster: Cluster;
   if (existing?.status === 'ready') {
-    say(`using the running lab ${name}`);
+    say(`using the running lab ${name}${flags.nodes ? ` (--nodes ${flags.nodes} applies only to a lab the run creates)` : ''}`);
     cluster = await backend.get(name);
   } else {
     say(`creating lab ${name}`);
-    cluster = await backend.up({ name, nodes: validateCount('--nodes', flags.nodes, 2, 20), podsPerNode: 2, say: (l) => say(`lab: ${l}`) });
+    cluster = await backend.up({ name, nodes, podsPerNode: 2, say: (l) => say(`lab: ${l}`) });
     created = true;
   }
   const journals: DrillJournal[] = [];
+  const problem = checkNodes(cluster, flags.target, repairer);
   const release = async () => {
     if (created && !flags.keep) await backend.down(name, (l) => say(`lab: ${l}`));
     else if (created) say(`lab ${name} kept (--keep): firedrill lab down --name ${name} removes it`);
   };
   // Ctrl-C between or during drills: a lab this run made is removed; in a lab it did not make,
   // a fault may still be in place, and doctor --repair clears it.
+  if (problem) {
+    await release();
+    throw problem;
+  }
   await interruptible(
     async (signal) => {
       const kube = await connect(cluster.kubeconfig);
@@ -72,7 +79,7 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
       await release();
     },
     async () => {
-      if (!created) say(`interrupted: if a fault is still injected in lab ${name}, \`firedrill doctor --repair --name ${name}\` clears it`);
+      if (!created && interruptExitCode()) say(`interrupted: if a fault is still injected in lab ${name}, \`firedrill doctor --repair --name ${name}\` clears it`);
       await release();
     },
   );
@@ -110,4 +117,12 @@ async function parseRepairer(flags: RunFlags, selected: Scenario[]): Promise<Rep
   }
   if (flags.runbook) return { kind: 'runbook', name: flags.runbook, runbook: await loadRunbookFile(flags.runbook) };
   throw usageError(`unknown repairer "${choice}"`, `--repair takes library, none or exec:COMMAND; --runbook takes auto, ${[...named].join(', ')} or a JSON runbook file`);
+}
+
+/** --target and the nodes a runbook file names must be nodes of this cluster. */
+function checkNodes(cluster: Cluster, target: string | undefined, repairer: Repairer) {
+  const names = cluster.nodes.map((n) => n.name);
+  const named = [...(target ? [target] : []), ...(repairer.kind === 'runbook' && repairer.runbook ? repairer.runbook.nodes ?? [] : [])];
+  const unknown = named.filter((n) => !names.includes(n));
+  return unknown.length ? usageError(`no node ${unknown.join(', ')} in lab ${cluster.name}`, `nodes: ${names.join(', ')} (a runbook file can also write {{target}} for the faulted node)`) : undefined;
 }

@@ -16,7 +16,9 @@ export function formatPlan(plan: RepairPlan): string {
 }
 
 export function formatResults(steps: StepResult[]): string {
-  return steps.map((r) => `  ${r.ok ? 'ok  ' : 'FAIL'} ${describeStep(r.step)} (${r.durationMs} ms)${r.error ? `: ${r.error.split('\n')[0]}` : ''}`).join('\n');
+  const label = (r: StepResult) => (r.ok ? 'ok  ' : 'allowFailure' in r.step && r.step.allowFailure ? 'skip' : 'FAIL');
+  const why = (r: StepResult) => (r.ok ? '' : 'allowFailure' in r.step && r.step.allowFailure ? ': nothing to do (already gone)' : r.error ? `: ${r.error.split('\n')[0]}` : '');
+  return steps.map((r) => `  ${label(r)} ${describeStep(r.step)} (${r.durationMs} ms)${why(r)}`).join('\n');
 }
 
 function short(value: unknown): string {

@@ -10,6 +10,7 @@ import { type Step, type StepResult } from '../../src/repairs/plan.js';
 import { run as runArgv } from '../../src/exec.js';
 import { type Runbook, type Scenario, type ScenarioContext } from '../../scenarios/scenario.js';
 import { type Cluster } from '../backends/backend.js';
+import { usageError } from '../errors.js';
 
 /** Who repairs during a drill. */
 export type Repairer = { kind: 'library' } | { kind: 'runbook'; name: string; runbook?: Runbook } | { kind: 'none' } | { kind: 'exec'; argv: string[] };
@@ -79,7 +80,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
   const timeouts = { ...defaultTimeouts, ...options.timeouts };
   const nodes = cluster.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip }));
   const target = options.target ?? scenario.defaultTarget(nodes);
-  if (!nodes.some((n) => n.name === target)) throw new Error(`no node ${target} (nodes: ${nodes.map((n) => n.name).join(', ')})`);
+  if (!nodes.some((n) => n.name === target)) throw usageError(`no node ${target} in ${cluster.name}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
   const ctx: ScenarioContext = { kube, access: cluster.access, nodes, target, memo: {} };
   const journal: DrillJournal = {
     scenario: scenario.id,

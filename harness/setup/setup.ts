@@ -39,6 +39,7 @@ export async function setupComponents(options: SetupOptions): Promise<SetupResul
     const state = await inspect(options.root, c);
     if (state.state === 'ok') {
       options.say(`${tag}: cached (${state.meta.source}) in ${state.path}`);
+      for (const note of state.meta.substitutions) options.say(`${tag}: note: ${note}`);
       results.push({ component: c.name, version: c.version, source: 'cache', path: state.path, seconds: secondsSince(started), substitutions: state.meta.substitutions });
       continue;
     }

@@ -87,20 +87,30 @@ async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle
   const base = { kind: 'dns' as const, source: source.name, sourceNode: source.node, server: DNS_SERVER, name: DNS_NAME };
   let r;
   try {
-    r = await exec.exec(['dig', '+short', '+time=1', '+tries=1', `@${DNS_SERVER}`, DNS_NAME, 'A'], { check: false, timeoutMs: DNS_TIMEOUT_MS });
+    r = await exec.exec(['dig', '+time=1', '+tries=1', '+noall', '+comments', '+answer', `@${DNS_SERVER}`, DNS_NAME, 'A'], { check: false, timeoutMs: DNS_TIMEOUT_MS });
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;
     return { ...base, ok: false, error: `no answer within ${DNS_TIMEOUT_MS} ms`, rttMs: Math.round(performance.now() - started) };
   }
-  const answer = r.stdout.trim().split('\n')[0]?.trim() ?? '';
-  const ok = r.exitCode === 0 && answer === DNS_EXPECT;
-  return {
-    ...base,
-    ok,
-    ...(answer ? { answer } : {}),
-    ...(ok ? {} : { error: answer.startsWith(';;') || !answer ? (r.stdout + r.stderr).trim().split('\n')[0] || `dig exited ${r.exitCode}` : `unexpected answer ${answer}` }),
-    rttMs: Math.round(performance.now() - started),
-  };
+  const { status, answer } = parseDig(r.stdout);
+  const ok = status === 'NOERROR' && answer === DNS_EXPECT;
+  const error = ok
+    ? undefined
+    : status === undefined
+      ? (r.stdout + r.stderr).trim().split('\n').find((l) => l.startsWith(';;'))?.replace(/^;;\s*/, '') || `dig exited ${r.exitCode} without a reply`
+      : status !== 'NOERROR'
+        ? `server answered ${status}`
+        : answer
+          ? `unexpected answer ${answer}, expected ${DNS_EXPECT}`
+          : 'server answered NOERROR with no A record';
+  return { ...base, ok, ...(answer ? { answer } : {}), ...(error ? { error } : {}), rttMs: Math.round(performance.now() - started) };
+}
+
+/** The reply status and the first A record of `dig +noall +comments +answer` output. */
+export function parseDig(output: string): { status?: string; answer?: string } {
+  const status = /status: (\w+)/.exec(output)?.[1];
+  const answer = /\sIN\s+A\s+(\S+)/.exec(output)?.[1];
+  return { ...(status ? { status } : {}), ...(answer ? { answer } : {}) };
 }
 
 const hasIp = (p: V1Pod) => Boolean(p.status?.podIP && p.spec?.nodeName && !p.metadata?.deletionTimestamp);

@@ -33,12 +33,16 @@ describe('firedrill run refuses bad input with exit 2', () => {
     expect(await leftovers('fdrun')).toEqual([]);
   });
 
-  it('names what is wrong in a runbook file', async () => {
+  it.each([
+    ['missing argv', JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}' }] }), /is not a valid runbook: steps\.0\.argv: /],
+    ['an unknown field', JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}', argv: ['true'], timeout: '5s' }] }), /is not a valid runbook: steps\.0: Unrecognized key: "timeout"/],
+    ['a JSON syntax error', '{"steps": [],}', /is not valid JSON: .*position 13/],
+  ])('names what is wrong in a runbook file: %s', async (_what, text, message) => {
     const file = join(scratch, 'bad.json');
-    await writeFile(file, JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}' }] }));
+    await writeFile(file, text);
     const r = await firedrill(['run', 'ip-forward-off', '--runbook', file, '--name', 'fdrun']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/bad\.json is not a valid runbook: steps\.0\.argv: /);
+    expect(r.stderr).toMatch(message);
   });
 });
 
@@ -78,6 +82,18 @@ describe.skipIf(unavailable)(`firedrill run on its own lab (${unavailable ?? 'ro
       const [j] = JSON.parse(r.stdout) as DrillJournal[];
       expect(j!.repairer).toBe(`exec ${script}`);
       expect(j!.verdict).toBe('recovered');
+    });
+
+    it('checks --target and the nodes a runbook file names before drilling', async () => {
+      const bad = await firedrill(['run', 'vxlan-blocked', '--target', 'fdrun-nope', '--name', 'fdrun']);
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toContain('no node fdrun-nope in lab fdrun');
+      expect(bad.stderr).toContain('nodes: fdrun-control-plane, fdrun-worker, fdrun-worker2');
+      const file = join(scratch, 'typo.json');
+      await writeFile(file, JSON.stringify({ steps: [{ kind: 'exec', node: 'fdrun-wroker', argv: ['true'] }] }));
+      const typo = await firedrill(['run', 'vxlan-blocked', '--runbook', file, '--name', 'fdrun']);
+      expect(typo.exitCode).toBe(2);
+      expect(typo.stderr).toContain('no node fdrun-wroker in lab fdrun');
     });
 
     it('validates a runbook file against the incident', { timeout: 180_000 }, async () => {

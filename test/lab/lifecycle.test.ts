@@ -144,7 +144,7 @@ describe.skipIf(unavailable)(`lab up failures (${unavailable ?? 'root and compon
     expect((await leftovers('fdkill')).length).toBeGreaterThan(0);
     const r = await firedrill(['prune']);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain('lab fdkill: stopped');
+    expect(r.stderr).toContain('removed lab fdkill:');
     expect(await leftovers('fdkill')).toEqual([]);
   });
 });

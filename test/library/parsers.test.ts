@@ -5,6 +5,7 @@ import { splitArgs } from '../../src/argv.js';
 import { parseIptablesSave } from '../../src/observe/iptables.js';
 import { parseEnvFile, parseSysctl } from '../../src/observe/node.js';
 import { parseFpingCount } from '../../src/probes/fping.js';
+import { parseDig } from '../../src/probes/probe.js';
 import { fixture } from '../support/fixtures.js';
 
 // Raw output captured from a lab node (fd-worker), parsed as the observers parse it.
@@ -62,5 +63,14 @@ describe('other parsers', () => {
     const ruleset = 'table ip filter { # handle 1\n\tchain INPUT { # handle 1\n\t\tmeta l4proto udp udp dport 8472 counter packets 0 bytes 0 drop # handle 5\n\t}\n}\ntable inet fw { # handle 2\n\tchain in { # handle 1\n\t\tudp dport { 53, 8472 } reject # handle 3\n\t}\n}\n';
     expect(nftVxlanDrops(ruleset, true)).toEqual([{ family: 'inet', table: 'fw', chain: 'in', handle: '3', text: 'udp dport { 53, 8472 } reject # handle 3' }]);
     expect(nftVxlanDrops(ruleset, false)).toHaveLength(2);
+  });
+});
+
+describe('dig output', () => {
+  it('reads the reply status and the A record', () => {
+    const ok = ';; Got answer:\n;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; flags: qr aa rd; QUERY: 1, ANSWER: 1\n\n;; ANSWER SECTION:\nkubernetes.default.svc.cluster.local. 30 IN A 10.96.0.1\n';
+    expect(parseDig(ok)).toEqual({ status: 'NOERROR', answer: '10.96.0.1' });
+    expect(parseDig(';; ->>HEADER<<- opcode: QUERY, status: SERVFAIL, id: 2\n')).toEqual({ status: 'SERVFAIL' });
+    expect(parseDig(';; communications error to 10.96.0.10#53: timed out\n')).toEqual({});
   });
 });

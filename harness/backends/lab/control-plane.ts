@@ -69,6 +69,8 @@ export function controlPlaneSpecs(lab: string, cp: NodeLayout, pki: Pki, bin: Bi
         '--authorization-mode=Node,RBAC',
         '--enable-admission-plugins=NodeRestriction',
         '--allow-privileged=true',
+        // As kind: reach kubelets by InternalIP, never by looking up a node name in DNS.
+        '--kubelet-preferred-address-types=InternalIP',
         '--profiling=false',
       ],
     },

@@ -30,7 +30,8 @@ export async function labDown(lab: string, say: (line: string) => void): Promise
   await deleteNetns(namespaces);
   await rm(labDir(lab), { recursive: true, force: true });
   const report = { lab, processes: procs.length, namespaces: namespaces.length };
-  say(`lab ${lab}: stopped ${report.processes} processes, deleted ${report.namespaces} namespaces and its state`);
+  if (!state && !procs.length && !namespaces.length) say(`no lab named ${lab}: nothing to remove`);
+  else say(`removed lab ${lab}: ${report.processes} processes stopped, ${report.namespaces} namespaces deleted, state removed`);
   return report;
 }
 
