@@ -93,6 +93,10 @@ export function controlPlaneSpecs(lab: string, cp: NodeLayout, pki: Pki, bin: Bi
         '--node-cidr-mask-size=24',
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         `--cluster-name=${lab}`,
+        // The defaults (20 qps, burst 30) throttle its own start: controllers come up one by one,
+        // node IPAM about five seconds in. A lab has one client of this kind, not thousands.
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
         '--leader-elect=false',
         '--profiling=false',
       ],

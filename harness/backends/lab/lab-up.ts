@@ -129,6 +129,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       // flanneld exits when its node has no podCIDR yet; on kind its DaemonSet pod would crash-loop until then.
       options.say(`waiting for ${nodes.length} nodes to register and get a podCIDR from the controller manager`);
       await waitFor('nodes registered with a podCIDR', () => nodesWithPodCidr(kube, nodes.length), wait);
+      mark('podcidr');
       options.say('starting flanneld on every node');
       for (const node of nodes) await start(flanneldSpec(options.name, node, bins));
       options.say(`waiting for ${nodes.length} nodes to be Ready with flannel's annotations`);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { run } from '../../../../src/exec.js';
@@ -54,6 +54,20 @@ export async function cniDel(cfg: CniConfig, sb: Sandbox): Promise<void> {
     await invoke(cfg, sb, 'DEL', { ...plugin, cniVersion: list.cniVersion, name: list.name });
   }
   await rm(cachePath(cfg, list.name, sb), { force: true });
+}
+
+/**
+ * Why no sandbox can be wired yet, or undefined when the network is ready: kubelet waits for a
+ * CNI config (NetworkReady), and the flannel plugin cannot run before flanneld wrote subnet.env.
+ * Waiting here, instead of failing ADDs into a growing backoff, starts pods as soon as flanneld is up.
+ */
+export async function networkNotReady(cfg: CniConfig): Promise<string | undefined> {
+  const list = await loadConflist(cfg.conflist).catch(() => undefined);
+  if (!list) return `no CNI config at ${cfg.conflist}`;
+  const flannel = list.plugins.find((p) => p.type === 'flannel') as { subnetFile?: string } | undefined;
+  const subnetFile = flannel?.subnetFile ?? '/run/flannel/subnet.env';
+  if (flannel && !(await access(subnetFile).then(() => true, () => false))) return `flanneld has not written ${subnetFile} yet`;
+  return undefined;
 }
 
 async function loadConflist(file: string) {

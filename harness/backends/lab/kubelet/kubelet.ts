@@ -1,5 +1,6 @@
 import type { V1Container, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { apiStatus, type Kube, patchAs } from '../../../../src/kube/client.js';
+import { networkNotReady } from './cni.js';
 import { type NodeIdentity, postStatus, registerNode, renewLease } from './node-status.js';
 import { createSandbox, ensureContainers, listSandboxes, removeSandbox, type RuntimeConfig, type SandboxRecord } from './sandboxes.js';
 
@@ -17,6 +18,7 @@ export class LabKubelet {
   private readonly failures = new Map<string, { count: number; until: number }>();
   private pods = new Map<string, V1Pod>();
   private syncing = false;
+  private networkWait: string | undefined;
   private syncAgain = false;
   private timers: NodeJS.Timeout[] = [];
 
@@ -137,6 +139,13 @@ export class LabKubelet {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
     let sandbox = existing;
     if (!sandbox) {
+      const notReady = await networkNotReady(this.runtime.cni);
+      if (notReady) {
+        if (this.networkWait !== notReady) this.log(`network not ready, pods wait: ${notReady}`);
+        this.networkWait = notReady;
+        return;
+      }
+      this.networkWait = undefined;
       sandbox = await createSandbox(this.runtime, pod);
       this.log(`pod ${id}: sandbox ${sandbox.netns} ip ${sandbox.ip}`);
     }
