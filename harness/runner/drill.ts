@@ -151,7 +151,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
           // take longer to fail) alongside the state read.
           const [observation, pings] = await Promise.all([
             observeCluster(kube, cluster.access, { probe: false }),
-            scenario.detectionNeedsProbe ? probeCluster(kube, cluster.access, { dns: false }) : undefined,
+            scenario.detectionNeedsProbe ? probeCluster(kube, cluster.access, { dns: false, pingTimeoutMs: 150 }) : undefined,
           ]);
           if (pings) {
             journal.probes.push(pings);
