@@ -1,4 +1,5 @@
-import { exec, firstWorker, type Scenario, targetCutOff } from './scenario.js';
+import { execStep } from '../src/repairs/plan.js';
+import { firstWorker, type Scenario, targetCutOff } from './scenario.js';
 
 export const cni0Deleted: Scenario = {
   id: 'cni0-deleted',
@@ -6,7 +7,7 @@ export const cni0Deleted: Scenario = {
   incident:
     'Someone ran `ip link del cni0` on a node while cleaning up interfaces. The pods kept their veths, but the host ends lost their bridge: the node\'s pods could no longer reach their gateway, each other or the rest of the cluster, and new pods were needed before the CNI plugin would recreate the bridge.',
   defaultTarget: firstWorker,
-  inject: async (ctx) => [exec(ctx.target, ['ip', 'link', 'del', 'cni0'], 'the incident: cni0 deleted by hand')],
+  inject: async (ctx) => [execStep(ctx.target, ['ip', 'link', 'del', 'cni0'], 'the incident: cni0 deleted by hand')],
   // Nothing to undo by hand: the bridge is rebuilt by the repair under test (or the library's, afterwards).
   restore: async () => [],
   symptom: { description: "pings between the target's pods and the rest of the cluster fail", seen: targetCutOff },
@@ -25,11 +26,11 @@ export const cni0Deleted: Scenario = {
         const uplinks = new Set(addresses.map((a) => a.ifname));
         const veths = links.map((l) => l.ifname).filter((n) => !uplinks.has(n));
         return [
-          exec(ctx.target, ['ip', 'link', 'add', 'cni0', 'type', 'bridge'], 'recreate the bridge'),
-          exec(ctx.target, ['ip', 'link', 'set', 'cni0', 'mtu', mtu], 'MTU from subnet.env'),
-          exec(ctx.target, ['ip', 'addr', 'add', gateway, 'dev', 'cni0'], 'gateway from subnet.env'),
-          exec(ctx.target, ['ip', 'link', 'set', 'cni0', 'up'], 'bring it up'),
-          ...veths.flatMap((v) => [exec(ctx.target, ['ip', 'link', 'set', v, 'master', 'cni0'], 'enslave the pod veth'), exec(ctx.target, ['ip', 'link', 'set', v, 'up'], 'bring it up')]),
+          execStep(ctx.target, ['ip', 'link', 'add', 'cni0', 'type', 'bridge'], 'recreate the bridge'),
+          execStep(ctx.target, ['ip', 'link', 'set', 'cni0', 'mtu', mtu], 'MTU from subnet.env'),
+          execStep(ctx.target, ['ip', 'addr', 'add', gateway, 'dev', 'cni0'], 'gateway from subnet.env'),
+          execStep(ctx.target, ['ip', 'link', 'set', 'cni0', 'up'], 'bring it up'),
+          ...veths.flatMap((v) => [execStep(ctx.target, ['ip', 'link', 'set', v, 'master', 'cni0'], 'enslave the pod veth'), execStep(ctx.target, ['ip', 'link', 'set', v, 'up'], 'bring it up')]),
         ];
       },
     },

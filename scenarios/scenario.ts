@@ -58,4 +58,3 @@ export function targetCutOff(report: ProbeReport, ctx: ScenarioContext): boolean
 }
 
 
-export const exec = (node: string, argv: string[], why: string): Step => ({ kind: 'exec', node, argv, why });

@@ -1,6 +1,6 @@
 import { BACKEND_DATA } from '../src/checks/cluster-facts.js';
-import { type Step } from '../src/repairs/plan.js';
-import { exec, firstWorker, type Scenario, type ScenarioContext, targetCutOff } from './scenario.js';
+import { execStep, type Step } from '../src/repairs/plan.js';
+import { firstWorker, type Scenario, type ScenarioContext, targetCutOff } from './scenario.js';
 
 /** A MAC no interface has (the second one if the node's flannel.1 happens to carry the first). */
 const WRONG_MACS = ['02:de:ad:be:ef:01', '02:de:ad:be:ef:02'];
@@ -41,7 +41,7 @@ export const wrongVtepMac: Scenario = {
     const target = ctx.nodes.find((n) => n.name === ctx.target)!;
     return [
       annotationPatch(ctx.target, JSON.stringify({ VNI: 1, VtepMAC: mac }), "back to the node's real flannel.1 MAC"),
-      ...peers.map((p): Step => ({ kind: 'exec', node: p.name, argv: ['bridge', 'fdb', 'del', wrongMac(ctx), 'dev', 'flannel.1', 'dst', target.ip, 'self'], why: 'the stale FDB entry flanneld leaves', allowFailure: true })),
+      ...peers.map((p) => execStep(p.name, ['bridge', 'fdb', 'del', wrongMac(ctx), 'dev', 'flannel.1', 'dst', target.ip, 'self'], 'the stale FDB entry flanneld leaves', true)),
     ];
   },
   symptom: { description: "pings from other nodes to the target's pods fail", seen: targetCutOff },
@@ -51,11 +51,11 @@ export const wrongVtepMac: Scenario = {
       description: 'the incident\'s runbook, step for step: clear the flannel CNI data dir, delete cni0 and flannel.1, restart the container runtime and kubelet (on a lab: the node\'s lab kubelet)',
       incidentSays: 'did-not-recover',
       steps: async (ctx) => [
-        exec(ctx.target, ['rm', '-fr', ctx.access.nodeFiles(ctx.target).flannelDataDir], 'rm -fr /var/lib/cni/flannel'),
-        exec(ctx.target, ['ip', 'link', 'set', 'cni0', 'down'], 'ip link set cni0 down'),
-        exec(ctx.target, ['ip', 'link', 'set', 'flannel.1', 'down'], 'ip link set flannel.1 down'),
-        exec(ctx.target, ['ip', 'link', 'delete', 'cni0'], 'ip link delete cni0'),
-        exec(ctx.target, ['ip', 'link', 'delete', 'flannel.1'], 'ip link delete flannel.1'),
+        execStep(ctx.target, ['rm', '-fr', ctx.access.nodeFiles(ctx.target).flannelDataDir], 'rm -fr /var/lib/cni/flannel'),
+        execStep(ctx.target, ['ip', 'link', 'set', 'cni0', 'down'], 'ip link set cni0 down'),
+        execStep(ctx.target, ['ip', 'link', 'set', 'flannel.1', 'down'], 'ip link set flannel.1 down'),
+        execStep(ctx.target, ['ip', 'link', 'delete', 'cni0'], 'ip link delete cni0'),
+        execStep(ctx.target, ['ip', 'link', 'delete', 'flannel.1'], 'ip link delete flannel.1'),
         { kind: 'restart', node: ctx.target, component: 'kubelet', why: 'systemctl restart containerd kubelet' },
       ],
     },
@@ -68,7 +68,7 @@ export const wrongVtepMac: Scenario = {
           annotationPatch(ctx.target, JSON.stringify({ VNI: 1, VtepMAC: mac }), 'the runbook: annotation from /sys/class/net/flannel.1/address'),
           ...ctx.nodes
             .filter((n) => n.name !== ctx.target)
-            .map((p): Step => ({ kind: 'exec', node: p.name, argv: ['bridge', 'fdb', 'del', wrongMac(ctx), 'dev', 'flannel.1', 'dst', target.ip, 'self'], why: 'the runbook: stale FDB entry', allowFailure: true })),
+            .map((p) => execStep(p.name, ['bridge', 'fdb', 'del', wrongMac(ctx), 'dev', 'flannel.1', 'dst', target.ip, 'self'], 'the runbook: stale FDB entry', true)),
         ];
       },
     },

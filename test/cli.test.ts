@@ -2,12 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/exec.js';
 import { packageInfo } from '../harness/package-info.js';
+import { firedrill as cli } from './support/lab.js';
 
 // The CLI as a user runs it: the compiled bin (npm test builds it first).
-const bin = join(packageInfo().root, 'dist', 'harness', 'cli', 'main.js');
-const firedrill = (...args: string[]) => run(['node', bin, ...args], { check: false, env: { FIREDRILL_CACHE: cache } });
+const firedrill = (...args: string[]) => cli(args, { FIREDRILL_CACHE: cache });
 let cache: string;
 
 beforeAll(async () => {

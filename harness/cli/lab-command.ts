@@ -5,7 +5,7 @@ import { probeCluster } from '../../src/probes/probe.js';
 import { isGreen } from '../../src/probes/types.js';
 import { labBackend } from '../backends/lab/backend.js';
 import { labStatus } from '../backends/lab/status.js';
-import { listLabDirs, readState } from '../backends/lab/state.js';
+import { listLabDirs, readState, requireState } from '../backends/lab/state.js';
 import { ExitCode, usageError } from '../errors.js';
 import { formatProbeReport } from '../report/probe.js';
 import { table } from '../report/table.js';
@@ -70,8 +70,7 @@ export async function pruneCommand(): Promise<number> {
 
 export async function labStatusCommand(flags: { name: string; json?: boolean }): Promise<number> {
   requireRoot('lab status');
-  const state = await readState(validateLabName(flags.name));
-  if (!state) throw usageError(`no lab named "${flags.name}" on this machine`, 'create it with `firedrill lab up` (see `firedrill lab list`)');
+  const state = await requireState(validateLabName(flags.name));
   const status = await labStatus(state);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -108,8 +107,7 @@ export async function labListCommand(flags: { json?: boolean }): Promise<number>
 
 export async function labLogsCommand(component: string | undefined, flags: { name: string; node?: string; lines: string }): Promise<number> {
   requireRoot('lab logs');
-  const state = await readState(validateLabName(flags.name));
-  if (!state) throw usageError(`no lab named "${flags.name}" on this machine`, 'see `firedrill lab list`');
+  const state = await requireState(validateLabName(flags.name));
   const lines = validateCount('--lines', flags.lines, 1, 100_000);
   const logs = [...new Map(state.processes.map((p) => [p.log, p])).values()];
   if (!component) {

@@ -53,6 +53,11 @@ export function patchAs(kube: Kube, strategy: 'merge' | 'strategic' | 'json') {
   return kube.lib.setHeaderOptions('Content-Type', type);
 }
 
+/** Whether a Node or Pod reports the Ready condition True. */
+export function isReady(obj: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
+  return obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
 /** The HTTP status of a client-node ApiException, if that is what `e` is. */
 export function apiStatus(e: unknown): number | undefined {
   const code = (e as { code?: unknown }).code;

@@ -25,6 +25,11 @@ export interface StepResult {
   error?: string;
 }
 
+/** An argv to run on a node. */
+export function execStep(node: string, argv: string[], why: string, allowFailure = false): Step {
+  return { kind: 'exec', node, argv, why, ...(allowFailure ? { allowFailure } : {}) };
+}
+
 /** A step as a person would read it in a plan or a runbook. */
 export function describeStep(step: Step): string {
   switch (step.kind) {

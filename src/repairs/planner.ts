@@ -5,7 +5,7 @@ import { type Finding, type RepairKind } from '../findings.js';
 import { type ClusterObservation } from '../observe/cluster.js';
 import { parseNeighbours } from '../observe/ip.js';
 import { podHandle } from '../probes/probe.js';
-import { type RepairPlan, type Step } from './plan.js';
+import { execStep, type RepairPlan, type Step } from './plan.js';
 
 /** Repairs run in this order: first what drops traffic, then what routes it, then what programs it, then placement. */
 const ORDER: RepairKind[] = [
@@ -40,7 +40,7 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
   const first = findings[0]!;
   const node = first.node;
   const base = { repair: first.repair!, ...(node ? { node } : {}), fixes: [...new Set(findings.map((f) => f.kind))] };
-  const exec = (argv: string[], why: string, allowFailure = false): Step => ({ kind: 'exec', node: node!, argv, why, ...(allowFailure ? { allowFailure } : {}) });
+  const exec = (argv: string[], why: string, allowFailure = false) => execStep(node!, argv, why, allowFailure);
   switch (first.repair!) {
     case 'delete-iptables-rule': {
       const steps = uniqueBy(findings, (f) => JSON.stringify(f.detail)).map((f) => {
@@ -114,7 +114,7 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
           },
           { kind: 'wait-rollout', namespace: 'kube-system', name: 'coredns', timeoutMs: 30_000, why: 'new DNS pods ready before the old conntrack entries go' },
           ...nodes.flatMap((n) =>
-            d.oldIps.map((ip): Step => ({ kind: 'exec', node: n, argv: ['conntrack', '-D', '-p', 'udp', '--reply-src', ip], why: `stale DNS conntrack entries to ${ip}`, allowFailure: true })),
+            d.oldIps.map((ip) => execStep(n, ['conntrack', '-D', '-p', 'udp', '--reply-src', ip], `stale DNS conntrack entries to ${ip}`, true)),
           ),
         ],
       };
@@ -133,7 +133,7 @@ async function cni0Steps(node: string, findings: Finding[], obs: ClusterObservat
   const detail = findings[0]!.detail as { gateway?: string; mtu?: number; veths: string[] };
   if (!o || !detail.gateway) return [];
   const gatewayIp = detail.gateway.split('/')[0]!;
-  const exec = (argv: string[], why: string): Step => ({ kind: 'exec', node, argv, why });
+  const exec = (argv: string[], why: string) => execStep(node, argv, why);
   const steps: Step[] = [];
   const cni0 = o.links.find((l) => l.ifname === 'cni0');
   if (!cni0) {

@@ -6,7 +6,7 @@ import { type LabState } from '../../harness/backends/lab/state.js';
 import { labAccess } from '../../harness/backends/lab/access.js';
 import { defaultCacheRoot } from '../../harness/setup/cache.js';
 import { waitFor } from '../../harness/wait.js';
-import { connect, type Kube, patchAs } from '../../src/kube/client.js';
+import { connect, isReady, type Kube, patchAs } from '../../src/kube/client.js';
 import { ipv4Of } from '../../src/observe/ip.js';
 import { observeNode, type NodeObservation } from '../../src/observe/node.js';
 import { probeCluster } from '../../src/probes/probe.js';
@@ -133,7 +133,7 @@ describe.skipIf(unavailable)(`lab backend (${unavailable ?? 'root and components
       'a replacement CoreDNS pod, ready',
       async () => {
         const pods = (await kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items;
-        const ready = pods.filter((p) => p.metadata!.uid !== victim.metadata!.uid && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        const ready = pods.filter((p) => p.metadata!.uid !== victim.metadata!.uid && isReady(p));
         const gone = !pods.some((p) => p.metadata!.uid === victim.metadata!.uid);
         return ready.length === 2 && gone ? { done: true, value: true } : { done: false, reason: `${ready.length} ready, old pod gone: ${gone}` };
       },

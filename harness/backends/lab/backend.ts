@@ -6,7 +6,7 @@ import { labAccess } from './access.js';
 import { labDown } from './lab-down.js';
 import { labUp } from './lab-up.js';
 import { validateLabName } from './layout.js';
-import { type LabState, listLabDirs, readState } from './state.js';
+import { type LabState, listLabDirs, requireState } from './state.js';
 
 export function clusterOf(state: LabState): Cluster {
   return {
@@ -45,8 +45,7 @@ export function labBackend(options: LabBackendOptions = {}): Backend {
     },
     async get(name) {
       requireRoot('using a lab');
-      const state = await readState(validateLabName(name));
-      if (!state) throw usageError(`no lab named "${name}" on this machine`, 'create it with `firedrill lab up` (see `firedrill lab list`)');
+      const state = await requireState(validateLabName(name));
       if (state.status !== 'ready') throw usageError(`lab "${name}" is ${state.status}, not ready`, `remove it with \`firedrill lab down --name ${name}\` and create it again`);
       return clusterOf(state);
     },

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promise
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { lastLines } from '../../../src/exec.js';
-import { type Kube, connect } from '../../../src/kube/client.js';
+import { type Kube, connect, isReady } from '../../../src/kube/client.js';
 import { probeCluster } from '../../../src/probes/probe.js';
 import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
 import { type Component, components } from '../../components.js';
@@ -378,7 +378,7 @@ async function nodesReady(kube: Kube, count: number): Promise<Poll<true>> {
     ...nodes.flatMap((n) => {
       const name = n.metadata!.name!;
       const out: string[] = [];
-      if (!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) out.push(`${name} not Ready`);
+      if (!isReady(n)) out.push(`${name} not Ready`);
       if (!n.spec?.podCIDR) out.push(`${name} has no podCIDR`);
       if (!n.metadata?.annotations?.['flannel.alpha.coreos.com/backend-data']) out.push(`${name} has no flannel annotation`);
       return out;
@@ -389,7 +389,7 @@ async function nodesReady(kube: Kube, count: number): Promise<Poll<true>> {
 
 async function podsReady(kube: Kube, probes: number, dns: number): Promise<Poll<true>> {
   const ready = (pods: Awaited<ReturnType<Kube['core']['listNamespacedPod']>>) =>
-    pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    pods.items.filter((p) => !p.metadata?.deletionTimestamp && isReady(p)).length;
   const [p, d] = await Promise.all([
     kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' }),
     kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' }),

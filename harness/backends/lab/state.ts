@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { tryParseJson } from '../../../src/json.js';
+import { usageError } from '../../errors.js';
 import { labPaths, stateRoot } from './layout.js';
 import { ProcessRecord } from './processes.js';
 
@@ -43,6 +44,13 @@ export async function readState(lab: string): Promise<LabState | undefined> {
   const parsed = LabState.safeParse(tryParseJson(raw));
   if (!parsed.success) throw new Error(`${labPaths(lab).state} is not a firedrill lab state: ${parsed.error.message}`);
   return parsed.data;
+}
+
+/** The lab's state, or a usage error that says how to find or create one. */
+export async function requireState(lab: string): Promise<LabState> {
+  const state = await readState(lab);
+  if (!state) throw usageError(`no lab named "${lab}" on this machine`, 'create it with `firedrill lab up` (see `firedrill lab list`)');
+  return state;
 }
 
 /** Names of labs that have a state dir (whatever their status). */

@@ -1,4 +1,4 @@
-import { connect } from '../../../src/kube/client.js';
+import { connect, isReady } from '../../../src/kube/client.js';
 import { isRunning } from './processes.js';
 import { type LabState } from './state.js';
 
@@ -56,7 +56,7 @@ export async function labStatus(state: LabState): Promise<LabStatus> {
         mac: n.mac,
         ...(node?.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}),
         ...(vtepMAC ? { vtepMAC } : {}),
-        ready: node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+        ready: node ? isReady(node) : false,
       };
     }),
     pods: pods.items.map((p) => ({
@@ -65,7 +65,7 @@ export async function labStatus(state: LabState): Promise<LabStatus> {
       ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
       ...(p.status?.podIP ? { ip: p.status.podIP } : {}),
       ...(p.status?.phase ? { phase: p.status.phase } : {}),
-      ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      ready: isReady(p),
     })),
     dns: {
       serviceIP: '10.96.0.10',
