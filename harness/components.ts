@@ -67,12 +67,18 @@ const Component = z
     }
   });
 
-export const Manifest = z.object({
-  $comment: z.string().optional(),
-  platform: z.literal('linux/amd64'),
-  kind: z.object({ version: z.string(), nodeImage: z.string() }),
-  components: z.record(binaryName, Component),
-});
+export const Manifest = z
+  .object({
+    $comment: z.string().optional(),
+    platform: z.literal('linux/amd64'),
+    kind: z.object({ version: z.string(), nodeImage: z.string() }),
+    components: z.record(binaryName, Component),
+  })
+  .superRefine((m, ctx) => {
+    if (m.components.kind?.version !== m.kind.version) {
+      ctx.addIssue({ code: 'custom', message: `components.kind must build the kind version the manifest pins (${m.kind.version})` });
+    }
+  });
 
 export type Manifest = z.infer<typeof Manifest>;
 export type ComponentSpec = z.infer<typeof Component>;

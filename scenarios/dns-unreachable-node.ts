@@ -1,15 +1,19 @@
+import { networkRuleLabel } from '../src/access.js';
 import { type Step } from '../src/repairs/plan.js';
 import { failedDns, failedPings } from '../src/probes/types.js';
 import { type Scenario, type ScenarioContext } from './scenario.js';
 
 const PIN = 'kubernetes.io/hostname';
 
-/** The network cutover: vxlan to and from the node dropped in the network between the nodes (outside every node). */
+/**
+ * The network cutover: vxlan to and from the node dropped in the network between the nodes (outside
+ * every node). The comment labels the rule as this cluster's: on kind that network is the host's.
+ */
 const cutover = (ctx: ScenarioContext, action: '-I' | '-D'): Step[] => {
   const ip = ctx.nodes.find((n) => n.name === ctx.target)!.ip;
   return (['-s', '-d'] as const).map((dir): Step => ({
     kind: 'network-exec',
-    argv: ['iptables', '-w', action, 'FORWARD', '-p', 'udp', '--dport', '8472', dir, ip, '-j', 'DROP'],
+    argv: ['iptables', '-w', action, 'FORWARD', '-p', 'udp', '--dport', '8472', dir, ip, '-m', 'comment', '--comment', networkRuleLabel(ctx.access.name), '-j', 'DROP'],
     why: action === '-I' ? `the incident: after the cutover the network drops vxlan ${dir === '-s' ? 'from' : 'to'} ${ctx.target}` : 'undo the cutover fault',
   }));
 };

@@ -30,4 +30,6 @@ export interface Backend {
   /** The running cluster of that name, or an error saying how to create it. */
   get(name: string): Promise<Cluster>;
   list(): Promise<string[]>;
+  /** Where firedrill keeps what it knows of a cluster (what `inject` did, for `restore`). */
+  stateDir(name: string): string;
 }

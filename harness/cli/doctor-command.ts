@@ -1,12 +1,14 @@
 import { connect } from '../../src/kube/client.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
-import { labBackend } from '../backends/lab/backend.js';
+import { type PlanResult } from '../../src/repairs/plan.js';
+import { describeExpectation } from '../../src/repairs/postcondition.js';
+import { backendNamed } from '../backends/index.js';
 import { ExitCode } from '../errors.js';
 import { formatFindings, formatPlan, formatResults } from '../report/findings.js';
 import { formatProbeReport } from '../report/probe.js';
 
-export async function doctorCommand(flags: { name: string; repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
-  const cluster = await labBackend().get(flags.name);
+export async function doctorCommand(flags: { backend: string; name: string; repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
+  const cluster = await backendNamed(flags.backend).get(flags.name);
   const kube = await connect(cluster.kubeconfig);
   const started = performance.now();
   const diagnosis = await diagnose(kube, cluster.access, { probe: flags.probe });
@@ -24,9 +26,20 @@ export async function doctorCommand(flags: { name: string; repair?: boolean; jso
   const outcome = await repairCluster(kube, cluster.access, {
     from: diagnosis,
     onPlan: (plan) => !flags.json && process.stdout.write(`\n${formatPlan(plan)}\n`),
-    onResult: (_plan, steps) => !flags.json && process.stdout.write(`applied:\n${formatResults(steps)}\n`),
+    onResult: (result) => !flags.json && process.stdout.write(`applied:\n${formatResults(result.steps)}\n${formatVerdict(result)}\n`),
   });
-  if (flags.json) process.stdout.write(`${JSON.stringify({ before: diagnosis.findings, rounds: outcome.rounds, remaining: outcome.remaining }, null, 2)}\n`);
-  else process.stdout.write(`\nverification: ${outcome.remaining.length ? `still found:\n${formatFindings(outcome.remaining)}` : 'no findings, probe matrix and DNS green'}\n`);
-  return outcome.remaining.some((f) => f.severity === 'critical') ? ExitCode.failure : ExitCode.ok;
+  if (flags.json) process.stdout.write(`${JSON.stringify({ before: diagnosis.findings, rounds: outcome.rounds, remaining: outcome.remaining, unrepaired: outcome.unrepaired }, null, 2)}\n`);
+  else {
+    process.stdout.write(`\nverification: ${outcome.remaining.length ? `still found:\n${formatFindings(outcome.remaining)}` : 'no findings, probe matrix and DNS green'}\n`);
+    if (outcome.unrepaired.length) process.stdout.write(`\ncould not repair (not applied again):\n${outcome.unrepaired.map(formatVerdict).join('\n')}\n`);
+  }
+  return outcome.unrepaired.length || outcome.remaining.some((f) => f.severity === 'critical') ? ExitCode.failure : ExitCode.ok;
+}
+
+/** Whether the plan's post-condition held afterwards and, if not, what was observed instead. */
+function formatVerdict(r: PlanResult): string {
+  const where = `${r.plan.repair}${r.plan.node ? ` [${r.plan.node}]` : ''}`;
+  if (r.outcome === 'repaired') return `verified ${where}: ${r.plan.postcondition.map(describeExpectation).join('; ')}`;
+  const why = r.outcome === 'no-effect' ? 'no effect: every step succeeded, but' : 'failed: a step failed, and';
+  return [`FAILED ${where}: ${why}`, ...r.unmet.map((u) => `    expected ${describeExpectation(u.expected)}; observed ${JSON.stringify(u.observed)}`)].join('\n');
 }

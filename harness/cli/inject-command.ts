@@ -7,17 +7,17 @@ import { tryParseJson } from '../../src/json.js';
 import { applySteps } from '../../src/repairs/apply.js';
 import { scenarioById, scenarios } from '../../scenarios/index.js';
 import { type ScenarioContext } from '../../scenarios/scenario.js';
-import { labBackend } from '../backends/lab/backend.js';
-import { labDir, validateLabName } from '../backends/lab/layout.js';
+import { type Backend } from '../backends/backend.js';
+import { backendNamed } from '../backends/index.js';
 import { ExitCode, failure, usageError } from '../errors.js';
 import { formatResults } from '../report/findings.js';
 import { table } from '../report/table.js';
 
 const Injections = z.array(z.object({ scenario: z.string(), target: z.string(), memo: z.record(z.string(), z.unknown()), at: z.string() }));
-const injectionsFile = (lab: string) => join(labDir(lab), 'injections.json');
+const injectionsFile = (backend: Backend, name: string) => join(backend.stateDir(name), 'injections.json');
 
-async function readInjections(lab: string) {
-  const raw = await readFile(injectionsFile(lab), 'utf8').catch(() => '[]');
+async function readInjections(backend: Backend, name: string) {
+  const raw = await readFile(injectionsFile(backend, name), 'utf8').catch(() => '[]');
   return Injections.parse(tryParseJson(raw) ?? []);
 }
 
@@ -35,31 +35,31 @@ export async function scenariosCommand(flags: { json?: boolean }): Promise<numbe
   return ExitCode.ok;
 }
 
-export async function injectCommand(id: string, flags: { name: string; node?: string }): Promise<number> {
+export async function injectCommand(id: string, flags: { backend: string; name: string; node?: string }): Promise<number> {
   const scenario = scenarioById(id);
   if (!scenario) throw usageError(`unknown scenario "${id}"`, `scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
-  const lab = validateLabName(flags.name);
-  const cluster = await labBackend().get(lab);
+  const backend = backendNamed(flags.backend);
+  const cluster = await backend.get(flags.name);
   const kube = await connect(cluster.kubeconfig);
   const nodes = cluster.nodes;
   const target = flags.node ?? scenario.defaultTarget(nodes);
-  if (!nodes.some((n) => n.name === target)) throw usageError(`no node ${target} in lab ${lab}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
+  if (!nodes.some((n) => n.name === target)) throw usageError(`no node ${target} in ${backend.name} cluster ${cluster.name}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
   const ctx: ScenarioContext = { kube, access: cluster.access, nodes, target, memo: {} };
   const steps = await scenario.inject(ctx);
   const results = await applySteps(steps, kube, cluster.access);
-  const injections = await readInjections(lab);
+  const injections = await readInjections(backend, cluster.name);
   injections.push({ scenario: scenario.id, target, memo: ctx.memo, at: new Date().toISOString() });
-  await writeFile(injectionsFile(lab), `${JSON.stringify(injections, null, 2)}\n`);
-  process.stdout.write(`injected ${scenario.id} on ${target}:\n${formatResults(results)}\nexpect: ${scenario.symptom.description}\nundo with: firedrill restore --name ${lab}\n`);
+  await writeFile(injectionsFile(backend, cluster.name), `${JSON.stringify(injections, null, 2)}\n`);
+  process.stdout.write(`injected ${scenario.id} on ${target}:\n${formatResults(results)}\nexpect: ${scenario.symptom.description}\nundo with: firedrill restore --backend ${backend.name} --name ${cluster.name}\n`);
   if (results.some((r) => !r.ok)) throw failure(`injection of ${scenario.id} did not complete`, 'run `firedrill restore` to undo what was applied');
   return ExitCode.ok;
 }
 
-export async function restoreCommand(flags: { name: string }): Promise<number> {
-  const lab = validateLabName(flags.name);
-  const cluster = await labBackend().get(lab);
+export async function restoreCommand(flags: { backend: string; name: string }): Promise<number> {
+  const backend = backendNamed(flags.backend);
+  const cluster = await backend.get(flags.name);
   const kube = await connect(cluster.kubeconfig);
-  const injections = await readInjections(lab);
+  const injections = await readInjections(backend, cluster.name);
   if (!injections.length) process.stdout.write('nothing injected by firedrill inject\n');
   for (const inj of injections.reverse()) {
     const scenario = scenarioById(inj.scenario)!;
@@ -67,7 +67,7 @@ export async function restoreCommand(flags: { name: string }): Promise<number> {
     const steps = await scenario.restore(ctx);
     process.stdout.write(`restoring ${inj.scenario} on ${inj.target}:\n${steps.length ? formatResults(await applySteps(steps, kube, cluster.access)) : '  (nothing to undo by hand)'}\n`);
   }
-  await rm(injectionsFile(lab), { force: true });
+  await rm(injectionsFile(backend, cluster.name), { force: true });
   // What no scenario can undo by hand (a deleted cni0), the library repairs.
   const outcome = await repairCluster(kube, cluster.access);
   for (const round of outcome.rounds) for (const r of round.results) process.stdout.write(`library repair ${r.plan.repair}:\n${formatResults(r.steps)}\n`);

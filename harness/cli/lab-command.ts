@@ -3,7 +3,7 @@ import { lastLines } from '../../src/exec.js';
 import { connect } from '../../src/kube/client.js';
 import { probeCluster } from '../../src/probes/probe.js';
 import { isGreen } from '../../src/probes/types.js';
-import { labBackend } from '../backends/lab/backend.js';
+import { backendNamed } from '../backends/index.js';
 import { labStatus } from '../backends/lab/status.js';
 import { listLabDirs, readState, requireState } from '../backends/lab/state.js';
 import { ExitCode, usageError } from '../errors.js';
@@ -11,6 +11,8 @@ import { formatProbeReport } from '../report/probe.js';
 import { table } from '../report/table.js';
 import { labDown, prune } from '../backends/lab/lab-down.js';
 import { labUp } from '../backends/lab/lab-up.js';
+import { pruneKind } from '../backends/kind/prune.js';
+import { pruneImageBuilds } from '../images/prune.js';
 import { MAX_NODES, MAX_PODS_PER_NODE, validateCount, validateLabName } from '../backends/lab/layout.js';
 import { requireRoot } from '../preflight.js';
 import { defaultCacheRoot } from '../setup/cache.js';
@@ -65,6 +67,9 @@ export async function labDownCommand(flags: { name: string }): Promise<number> {
 export async function pruneCommand(): Promise<number> {
   requireRoot('prune');
   await prune(say);
+  const sayOther = (what: string) => (line: string) => process.stderr.write(`${what}: ${line}\n`);
+  await pruneKind(sayOther('kind'), defaultCacheRoot());
+  await pruneImageBuilds(sayOther('image build'));
   return ExitCode.ok;
 }
 
@@ -127,8 +132,8 @@ export async function labLogsCommand(component: string | undefined, flags: { nam
   return ExitCode.ok;
 }
 
-export async function probeCommand(flags: { name: string; json?: boolean }): Promise<number> {
-  const cluster = await labBackend().get(flags.name);
+export async function probeCommand(flags: { backend: string; name: string; json?: boolean }): Promise<number> {
+  const cluster = await backendNamed(flags.backend).get(flags.name);
   const kube = await connect(cluster.kubeconfig);
   const report = await probeCluster(kube, cluster.access);
   if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

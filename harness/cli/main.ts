@@ -84,9 +84,47 @@ lab
   .option('--lines <n>', 'last lines to print', '100')
   .action(lazy(async () => (await import('./lab-command.js')).labLogsCommand));
 
+const kind = program.command('kind').description('the kind backend: real kind clusters with the upstream flannel manifest, in Docker, from images built here');
+kind
+  .command('up')
+  .description('create a kind cluster (firedrill-<name>) with flannel and wait until its probe matrix and DNS are green')
+  .option('--name <name>', 'cluster name (the kind cluster is firedrill-<name>)', 'fd')
+  .option('--nodes <n>', 'number of nodes: a control plane and n-1 workers', '3')
+  .option('--pods-per-node <n>', 'probe pods per node', '2')
+  .option('--timeout <seconds>', 'timeout of each readiness step', '180')
+  .option('--keep-on-failure', 'leave a cluster that failed to come up in place for inspection')
+  .action(lazy(async () => (await import('./kind-command.js')).kindUpCommand));
+kind
+  .command('down')
+  .description('delete a kind cluster firedrill made, its docker network and the host rules it labelled (idempotent)')
+  .option('--name <name>', 'cluster name', 'fd')
+  .action(lazy(async () => (await import('./kind-command.js')).kindDownCommand));
+kind
+  .command('export-logs')
+  .description("`kind export logs` of a cluster firedrill made: every node's journal, containerd, kubelet and pod logs")
+  .option('--name <name>', 'cluster name', 'fd')
+  .requiredOption('--out <dir>', 'directory to write the logs to')
+  .action(lazy(async () => (await import('./kind-command.js')).kindExportLogsCommand));
+kind
+  .command('list')
+  .description('the kind clusters firedrill made on this machine')
+  .option('--json', 'print JSON')
+  .action(lazy(async () => (await import('./kind-command.js')).kindListCommand));
+
+program
+  .command('image')
+  .description('the kind backend\'s images, built offline from the pinned components')
+  .command('build')
+  .description('build (or reuse) the kind node image and every image inside it: control plane, flannel, probe')
+  .option('--force', 'rebuild every image, the Debian root file systems included')
+  .option('--cache-dir <dir>', 'component cache root (see `firedrill setup`)')
+  .option('--json', 'print the result as JSON')
+  .action(lazy(async () => (await import('./image-command.js')).imageBuildCommand));
+
 program
   .command('probe')
-  .description("run the all-pairs ping matrix and DNS lookups from every probe pod of a lab; exit 1 unless all green")
+  .description("run the all-pairs ping matrix and DNS lookups from every probe pod of a cluster; exit 1 unless all green")
+  .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
   .option('--name <name>', 'lab name', 'fd')
   .option('--json', 'print every result as JSON')
   .action(lazy(async () => (await import('./lab-command.js')).probeCommand));
@@ -94,8 +132,8 @@ program
 program
   .command('run [scenario...]')
   .description('drill incidents: steady state, inject, confirm the symptom, detect, repair, verify, restore; timed and journaled')
-  .option('--backend <backend>', 'cluster backend', 'lab')
-  .option('--name <name>', 'lab to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
+  .option('--backend <backend>', 'cluster backend: lab (network namespaces, fast) or kind (real kind clusters in Docker)', 'lab')
+  .option('--name <name>', 'cluster to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
   .option('--nodes <n>', 'nodes of a lab the run creates (default 3)')
   .option('--repair <who>', 'who repairs: library (default), none (only watch and time a recovery), exec:COMMAND (your own remediation)')
   .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a JSON runbook file')
@@ -114,7 +152,8 @@ program
 
 program
   .command('inject <scenario>')
-  .description('inject one incident into a running lab by hand, to reproduce it; `firedrill restore` undoes it')
+  .description('inject one incident into a running cluster by hand, to reproduce it; `firedrill restore` undoes it')
+  .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
   .option('--name <name>', 'lab name', 'fd')
   .option('--node <node>', 'inject on this node instead of the scenario default')
   .action(lazy(async () => (await import('./inject-command.js')).injectCommand));
@@ -122,12 +161,14 @@ program
 program
   .command('restore')
   .description('undo what `firedrill inject` did, newest first, and wait for steady state')
+  .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
   .option('--name <name>', 'lab name', 'fd')
   .action(lazy(async () => (await import('./inject-command.js')).restoreCommand));
 
 program
   .command('doctor')
   .description('find what is wrong with pod networking (probes, then node and cluster state); with --repair, plan, apply and verify the fixes')
+  .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
   .option('--name <name>', 'lab name', 'fd')
   .option('--repair', 'repair every finding the library can, then verify')
   .option('--no-probe', 'read node and cluster state only, skip the ping matrix and DNS lookups')
@@ -136,7 +177,7 @@ program
 
 program
   .command('prune')
-  .description('remove every firedrill lab, namespace, process and state dir on this machine, including what crashed runs left')
+  .description('remove everything firedrill made on this machine, including what crashed runs left: labs (namespaces, processes, state), kind clusters, docker networks and host rules')
   .action(lazy(async () => (await import('./lab-command.js')).pruneCommand));
 
 try {

@@ -3,13 +3,12 @@ import { connect } from '../../src/kube/client.js';
 import { scenarioById, scenarios } from '../../scenarios/index.js';
 import { type Scenario } from '../../scenarios/scenario.js';
 import { splitArgs } from '../../src/argv.js';
-import { type Cluster } from '../backends/backend.js';
-import { labBackend } from '../backends/lab/backend.js';
+import { type Backend, type Cluster } from '../backends/backend.js';
+import { backendNamed } from '../backends/index.js';
 import { MAX_NODES, validateCount, validateLabName } from '../backends/lab/layout.js';
-import { readState } from '../backends/lab/state.js';
 import { ExitCode, usageError } from '../errors.js';
 import { interruptExitCode, interruptible } from '../interrupt.js';
-import { formatSummary } from '../report/summary.js';
+import { formatFidelity, formatSummary } from '../report/summary.js';
 import { type DrillJournal, type Repairer, runDrill } from '../runner/drill.js';
 import { loadRunbookFile } from '../runner/runbook-file.js';
 import { duration } from '../setup/setup.js';
@@ -30,33 +29,55 @@ export interface RunFlags {
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function runCommand(ids: string[], flags: RunFlags): Promise<number> {
-  if (flags.backend !== 'lab') throw usageError(`backend "${flags.backend}" is not available yet`, 'use --backend lab (the default)');
+  const backends = [...new Set(flags.backend.split(',').map((b) => b.trim()))].map(backendNamed);
   const selected = selectScenarios(ids);
   const repeat = validateCount('--repeat', flags.repeat, 1, 100);
   const repairer = await parseRepairer(flags, selected);
   const name = validateLabName(flags.name);
-  // Drills break traffic between nodes: a lab needs at least two.
+  // Drills break traffic between nodes: a cluster needs at least two.
   const nodes = validateCount('--nodes', flags.nodes ?? '3', 2, MAX_NODES);
   const started = performance.now();
-  const backend = labBackend();
-  const existing = await readState(name);
+  const journals: DrillJournal[] = [];
+  for (const backend of backends) journals.push(...(await drillOn(backend, { selected, repeat, repairer, name, nodes, flags })));
+  if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(journals, null, 2)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
+  else {
+    const fidelity = backends.length > 1 ? `\n\n${formatFidelity(journals)}` : '';
+    process.stdout.write(`${formatSummary(journals)}${fidelity}\n(total ${duration((performance.now() - started) / 1000)})\n`);
+  }
+  const expected = selected.length * repeat * backends.length;
+  return journals.length === expected && journals.every((j) => j.verdict === 'recovered') ? ExitCode.ok : ExitCode.failure;
+}
+
+interface DrillPlan {
+  selected: Scenario[];
+  repeat: number;
+  repairer: Repairer;
+  name: string;
+  nodes: number;
+  flags: RunFlags;
+}
+
+/** The drills on one backend: its cluster of that name if it runs (and is left), else a new one removed afterwards unless --keep. */
+async function drillOn(backend: Backend, { selected, repeat, repairer, name, nodes, flags }: DrillPlan): Promise<DrillJournal[]> {
+  const sayBackend = (l: string) => say(`${backend.name}: ${l}`);
   let created = false;
   let cluster: Cluster;
-  if (existing?.status === 'ready') {
-    say(`using the running lab ${name}${flags.nodes ? ` (--nodes ${flags.nodes} applies only to a lab the run creates)` : ''}`);
+  if ((await backend.list()).includes(name)) {
+    say(`using the running ${backend.name} cluster ${name}${flags.nodes ? ` (--nodes ${flags.nodes} applies only to a cluster the run creates)` : ''}`);
     cluster = await backend.get(name);
   } else {
-    say(`creating lab ${name}`);
-    cluster = await backend.up({ name, nodes, podsPerNode: 2, say: (l) => say(`lab: ${l}`) });
+    say(`creating ${backend.name} cluster ${name}`);
+    cluster = await backend.up({ name, nodes, podsPerNode: 2, say: sayBackend });
     created = true;
   }
   const journals: DrillJournal[] = [];
   const problem = checkNodes(cluster, flags.target, repairer);
   const release = async () => {
-    if (created && !flags.keep) await backend.down(name, (l) => say(`lab: ${l}`));
-    else if (created) say(`lab ${name} kept (--keep): firedrill lab down --name ${name} removes it`);
+    if (created && !flags.keep) await backend.down(name, sayBackend);
+    else if (created) say(`${backend.name} cluster ${name} kept (--keep): firedrill ${backend.name} down --name ${name} removes it`);
   };
-  // Ctrl-C between or during drills: a lab this run made is removed; in a lab it did not make,
+  // Ctrl-C between or during drills: a cluster this run made is removed; in one it did not make,
   // a fault may still be in place, and doctor --repair clears it.
   if (problem) {
     await release();
@@ -79,14 +100,11 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
       await release();
     },
     async () => {
-      if (!created && interruptExitCode()) say(`interrupted: if a fault is still injected in lab ${name}, \`firedrill doctor --repair --name ${name}\` clears it`);
+      if (!created && interruptExitCode()) say(`interrupted: if a fault is still injected in ${backend.name} cluster ${name}, \`firedrill doctor --repair --backend ${backend.name} --name ${name}\` clears it`);
       await release();
     },
   );
-  if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(journals, null, 2)}\n`);
-  if (flags.json) process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
-  else process.stdout.write(`${formatSummary(journals)}\n(total ${duration((performance.now() - started) / 1000)})\n`);
-  return journals.length === selected.length * repeat && journals.every((j) => j.verdict === 'recovered') ? ExitCode.ok : ExitCode.failure;
+  return journals;
 }
 
 function selectScenarios(ids: string[]): Scenario[] {
@@ -124,5 +142,5 @@ function checkNodes(cluster: Cluster, target: string | undefined, repairer: Repa
   const names = cluster.nodes.map((n) => n.name);
   const named = [...(target ? [target] : []), ...(repairer.kind === 'runbook' && repairer.runbook ? repairer.runbook.nodes ?? [] : [])];
   const unknown = named.filter((n) => !names.includes(n));
-  return unknown.length ? usageError(`no node ${unknown.join(', ')} in lab ${cluster.name}`, `nodes: ${names.join(', ')} (a runbook file can also write {{target}} for the faulted node)`) : undefined;
+  return unknown.length ? usageError(`no node ${unknown.join(', ')} in ${cluster.backend} cluster ${cluster.name}`, `nodes: ${names.join(', ')} (a runbook file can also write {{target}} for the faulted node)`) : undefined;
 }

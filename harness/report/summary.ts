@@ -3,9 +3,11 @@ import { table } from './table.js';
 
 const ms = (v?: number) => (v === undefined ? '-' : v < 10_000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
 
-/** The table `firedrill run` ends with: one row per drill. */
+/** The table `firedrill run` ends with: one row per drill (with its backend when there are several). */
 export function formatSummary(journals: DrillJournal[]): string {
+  const several = new Set(journals.map((j) => j.backend)).size > 1;
   const rows = journals.map((j) => [
+    ...(several ? [j.backend] : []),
     j.scenario,
     j.target,
     j.repairer,
@@ -21,5 +23,25 @@ export function formatSummary(journals: DrillJournal[]): string {
       ? [`${j.incident.agrees ? 'as the incident says' : 'FOUND, unlike the incident report'}: ${j.scenario} ${j.repairer} ${j.incident.says === 'recovered' ? 'recovered there' : 'did not recover there'}; here: ${j.verdict}`]
       : [],
   );
-  return `${table(['SCENARIO', 'TARGET', 'REPAIRED BY', 'SYMPTOM', 'DETECTED', 'MTTD', 'MTTR', 'RESULT'], rows)}\n${[...incident, `${ok}/${journals.length} drills recovered`].join('\n')}`;
+  return `${table([...(several ? ['BACKEND'] : []), 'SCENARIO', 'TARGET', 'REPAIRED BY', 'SYMPTOM', 'DETECTED', 'MTTD', 'MTTR', 'RESULT'], rows)}\n${[...incident, `${ok}/${journals.length} drills recovered`].join('\n')}`;
+}
+
+/**
+ * The same drills on several backends, verdicts side by side: a verdict that differs between the
+ * lab and kind is a finding about the lab (kind runs the real kubelet and runtime).
+ */
+export function formatFidelity(journals: DrillJournal[]): string {
+  const backends = [...new Set(journals.map((j) => j.backend))];
+  const keys = [...new Set(journals.map((j) => `${j.scenario}\t${j.repairer}`))];
+  const verdicts = (key: string, backend: string) =>
+    journals
+      .filter((j) => `${j.scenario}\t${j.repairer}` === key && j.backend === backend)
+      .map((j) => j.verdict)
+      .join(',') || '-';
+  const rows = keys.map((key) => {
+    const cells = backends.map((b) => verdicts(key, b));
+    return [...key.split('\t'), ...cells, new Set(cells).size > 1 ? 'DIFFERS' : 'same'];
+  });
+  const differ = rows.filter((r) => r.at(-1) === 'DIFFERS').length;
+  return `${table(['SCENARIO', 'REPAIRED BY', ...backends.map((b) => b.toUpperCase()), 'FIDELITY'], rows)}\n${differ ? `${differ} verdict(s) differ between backends: see the journals' evidence` : `every verdict is the same on ${backends.join(' and ')}`}`;
 }

@@ -6,6 +6,7 @@ import { tryParseJson } from '../../src/json.js';
 import { type Component } from '../components.js';
 import { environmentError } from '../errors.js';
 import { verifyVersion } from './verify.js';
+import { isAlive } from '../pid.js';
 
 /** The cache root: $FIREDRILL_CACHE, else $XDG_CACHE_HOME/firedrill, else ~/.cache/firedrill. */
 export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -120,13 +121,4 @@ export async function requireBinary(root: string, c: Component, binary: string):
     );
   }
   return binaryPath(root, c, binary);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -83,7 +83,7 @@ function peerProgramming(node: string, o: NonNullable<ReturnType<ClusterObservat
       severity: 'critical',
       node,
       summary: `${node}: no flannel.1 FDB entry sends ${p.name}'s VTEP MAC ${p.realVtepMac} to ${p.internalIp}`,
-      evidence: [{ source: `${node}: bridge -j fdb show dev flannel.1`, observed: o.fdb.filter((e) => e.ifname === 'flannel.1' && e.dst === p.internalIp).map((e) => `${e.mac} dst ${e.dst}`), expected: `${p.realVtepMac} dst ${p.internalIp} self permanent` }],
+      evidence: [{ source: `${node}: bridge -j fdb show dev flannel.1`, observed: o.fdb.filter((e) => e.ifname === 'flannel.1' && (e.dst === p.internalIp || e.mac.toLowerCase() === p.realVtepMac)).map((e) => `${e.mac} dst ${e.dst}`), expected: `${p.realVtepMac} dst ${p.internalIp} self permanent` }],
       repair: 'fix-vxlan-peer',
       detail: peerDetail(p),
     });

@@ -53,6 +53,13 @@ export function patchAs(kube: Kube, strategy: 'merge' | 'strategic' | 'json') {
   return kube.lib.setHeaderOptions('Content-Type', type);
 }
 
+/** Server-side apply of each object, in order, as field manager `firedrill` (create or update alike). */
+export async function serverSideApply(kube: Kube, objects: Record<string, unknown>[]): Promise<void> {
+  for (const o of objects) {
+    await kube.objects.patch(o as never, undefined, undefined, 'firedrill', true, kube.lib.PatchStrategy.ServerSideApply);
+  }
+}
+
 /** Whether a Node or Pod reports the Ready condition True. */
 export function isReady(obj: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
   return obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

@@ -1,4 +1,5 @@
-import { type Executor, type NodeFiles } from '../access.js';
+import { type Executor, execAll, type NodeFiles } from '../access.js';
+import { type CommandResult } from '../exec.js';
 import { type Address, type FdbEntry, type Link, type Neighbour, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes, type Route } from './ip.js';
 import { type IptablesTables, parseIptablesSave } from './iptables.js';
 
@@ -24,38 +25,44 @@ export const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptabl
 
 export async function observeNode(node: string, exec: Executor, files: NodeFiles): Promise<NodeObservation> {
   const errors: string[] = [];
-  const out = async (argv: string[]) => {
-    const r = await exec.exec(argv, { check: false, timeoutMs: 10_000 });
-    if (r.exitCode !== 0) errors.push(`${argv.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+  const [links, addresses, routes, neighbours, fdb, sysctls, version, save, legacyNames, nft, subnetEnv] = await execAll(
+    exec,
+    [
+      ['ip', '-j', '-d', 'link', 'show'],
+      ['ip', '-j', 'addr', 'show'],
+      ['ip', '-j', 'route', 'show'],
+      ['ip', '-j', 'neigh', 'show'],
+      ['bridge', '-j', 'fdb', 'show'],
+      ['sysctl', ...SYSCTLS],
+      ['iptables', '-V'],
+      ['iptables-save'],
+      // Legacy tables exist in this namespace only if something loaded them; iptables-legacy-save
+      // would create empty ones, so it runs only when there is something to read.
+      ['cat', '/proc/net/ip_tables_names'],
+      ['nft', '-a', 'list', 'ruleset'],
+      ['cat', files.subnetEnv],
+    ],
+    { check: false, timeoutMs: 10_000 },
+  );
+  // What every check needs: a failure here is an observation error; the others (a missing subnet.env…) are facts.
+  const out = (r: CommandResult) => {
+    if (r.exitCode !== 0) errors.push(`${r.argv.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
     return r.exitCode === 0 ? r.stdout : '';
   };
-  const [links, addresses, routes, neighbours, fdb, sysctls, version, save, legacyNames, nft, subnetEnv] = await Promise.all([
-    out(['ip', '-j', '-d', 'link', 'show']),
-    out(['ip', '-j', 'addr', 'show']),
-    out(['ip', '-j', 'route', 'show']),
-    out(['ip', '-j', 'neigh', 'show']),
-    out(['bridge', '-j', 'fdb', 'show']),
-    exec.exec(['sysctl', ...SYSCTLS], { check: false, timeoutMs: 10_000 }),
-    out(['iptables', '-V']),
-    out(['iptables-save']),
-    // Legacy tables exist in this namespace only if something loaded them; iptables-legacy-save
-    // would create empty ones, so it runs only when there is something to read.
-    exec.exec(['cat', '/proc/net/ip_tables_names'], { check: false }),
-    exec.exec(['nft', '-a', 'list', 'ruleset'], { check: false, timeoutMs: 10_000 }),
-    exec.exec(['cat', files.subnetEnv], { check: false }),
-  ]);
-  const legacy = version.includes('legacy') || !legacyNames.stdout.trim() ? undefined : parseIptablesSave(await out(['iptables-legacy-save']));
+  const flavour = out(version!).includes('legacy') ? 'legacy' : 'nf_tables';
+  const legacy =
+    flavour === 'legacy' || !legacyNames!.stdout.trim() ? undefined : parseIptablesSave(out(await exec.exec(['iptables-legacy-save'], { check: false, timeoutMs: 10_000 })));
   return {
     node,
-    links: parseLinks(links),
-    addresses: parseAddresses(addresses),
-    routes: parseRoutes(routes),
-    neighbours: parseNeighbours(neighbours),
-    fdb: parseFdb(fdb),
-    sysctls: parseSysctl(sysctls.stdout),
-    iptables: { flavour: version.includes('legacy') ? 'legacy' : 'nf_tables', tables: parseIptablesSave(save), ...(legacy ? { legacy } : {}) },
-    nftRuleset: nft.exitCode === 0 ? nft.stdout : '',
-    ...(subnetEnv.exitCode === 0 ? { subnetEnv: parseEnvFile(subnetEnv.stdout) } : {}),
+    links: parseLinks(out(links!)),
+    addresses: parseAddresses(out(addresses!)),
+    routes: parseRoutes(out(routes!)),
+    neighbours: parseNeighbours(out(neighbours!)),
+    fdb: parseFdb(out(fdb!)),
+    sysctls: parseSysctl(sysctls!.stdout),
+    iptables: { flavour, tables: parseIptablesSave(out(save!)), ...(legacy ? { legacy } : {}) },
+    nftRuleset: nft!.exitCode === 0 ? nft!.stdout : '',
+    ...(subnetEnv!.exitCode === 0 ? { subnetEnv: parseEnvFile(subnetEnv!.stdout) } : {}),
     errors,
   };
 }

@@ -1,7 +1,9 @@
 import { type ClusterAccess } from '../access.js';
 import { CommandError } from '../exec.js';
 import { type Kube, patchAs } from '../kube/client.js';
-import { type RepairPlan, type Step, type StepResult } from './plan.js';
+import { type ClusterObservation, observeCluster } from '../observe/cluster.js';
+import { type PlanResult, type RepairPlan, type Step, type StepResult } from './plan.js';
+import { unmet } from './postcondition.js';
 
 /** Runs steps in order; stops at the first failing step unless it is allowed to fail. */
 export async function applySteps(steps: Step[], kube: Kube, access: ClusterAccess): Promise<StepResult[]> {
@@ -20,7 +22,25 @@ export async function applySteps(steps: Step[], kube: Kube, access: ClusterAcces
   return results;
 }
 
-export const applyPlan = (plan: RepairPlan, kube: Kube, access: ClusterAccess) => applySteps(plan.steps, kube, access);
+/**
+ * Applies a plan, then observes the cluster again and judges the plan by its post-condition,
+ * not by exit codes: re-read until it holds or the plan's settle time has passed. The last
+ * observation comes back too, taken after the plan ran.
+ */
+export async function applyPlan(plan: RepairPlan, kube: Kube, access: ClusterAccess): Promise<{ result: PlanResult; observation: ClusterObservation }> {
+  const steps = await applySteps(plan.steps, kube, access);
+  const deadline = Date.now() + (plan.settleMs ?? 0);
+  for (;;) {
+    const observation = await observeCluster(kube, access);
+    const missing = unmet(plan.postcondition, observation);
+    if (!missing.length || Date.now() >= deadline) {
+      const stepFailed = steps.some((r) => !r.ok && !('allowFailure' in r.step && r.step.allowFailure));
+      const outcome = !missing.length ? 'repaired' : stepFailed ? 'failed' : 'no-effect';
+      return { result: { plan, steps, outcome, unmet: missing }, observation };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function applyStep(step: Step, kube: Kube, access: ClusterAccess): Promise<string | undefined> {
   switch (step.kind) {

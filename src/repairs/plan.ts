@@ -1,4 +1,5 @@
 import { type FindingKind, type RepairKind } from '../findings.js';
+import { type Expectation, type Unmet } from './postcondition.js';
 
 /** One action of a repair or a runbook, as plain data: shown before it runs, recorded after. */
 export type Step =
@@ -15,6 +16,10 @@ export interface RepairPlan {
   /** The findings this plan answers. */
   fixes: FindingKind[];
   steps: Step[];
+  /** What must be observed once the steps ran; the repair succeeded only if all of it holds. */
+  postcondition: Expectation[];
+  /** How long the post-condition may take to hold when another component acts on the steps (flanneld, a rollout); 0 for the kernel's own state. */
+  settleMs?: number;
 }
 
 export interface StepResult {
@@ -23,6 +28,18 @@ export interface StepResult {
   durationMs: number;
   output?: string;
   error?: string;
+}
+
+/**
+ * A plan after it ran, judged by state: `repaired` when its post-condition holds; otherwise
+ * `no-effect` (every step succeeded, the state did not change) or `failed` (a step failed).
+ */
+export interface PlanResult {
+  plan: RepairPlan;
+  steps: StepResult[];
+  outcome: 'repaired' | 'no-effect' | 'failed';
+  /** The post-condition's parts that do not hold, each with what was observed instead. */
+  unmet: Unmet[];
 }
 
 /** An argv to run on a node. */

@@ -3,9 +3,10 @@ import { type PeerDetail } from '../checks/vxlan.js';
 import { BACKEND_DATA, podsOn } from '../checks/cluster-facts.js';
 import { type Finding, type RepairKind } from '../findings.js';
 import { type ClusterObservation } from '../observe/cluster.js';
-import { parseNeighbours } from '../observe/ip.js';
+import { ipv4Of, parseNeighbours } from '../observe/ip.js';
 import { podHandle } from '../probes/probe.js';
 import { execStep, type RepairPlan, type Step } from './plan.js';
+import { type Expectation, identicalRules } from './postcondition.js';
 
 /** Repairs run in this order: first what drops traffic, then what routes it, then what programs it, then placement. */
 const ORDER: RepairKind[] = [
@@ -43,58 +44,67 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
   const exec = (argv: string[], why: string, allowFailure = false) => execStep(node!, argv, why, allowFailure);
   switch (first.repair!) {
     case 'delete-iptables-rule': {
-      const steps = uniqueBy(findings, (f) => JSON.stringify(f.detail)).map((f) => {
-        const d = f.detail as { binary: string; table: string; chain: string; args: string[] };
-        return exec([d.binary, '-w', '-t', d.table, '-D', d.chain, ...d.args], `remove: ${f.summary}`);
-      });
-      return { ...base, summary: `${node}: delete ${steps.length} iptables rule(s) that drop pod or vxlan traffic`, steps };
+      const rules = uniqueBy(findings, (f) => JSON.stringify(f.detail)).map((f) => ({ f, d: f.detail as { binary: string; table: string; chain: string; args: string[] } }));
+      // `-D` removes the first rule that matches: one per identical copy in the chain.
+      const steps = rules.flatMap(({ f, d }) =>
+        Array.from({ length: Math.max(1, identicalRules(obs.state.get(node!)!, d).length) }, () => exec([d.binary, '-w', '-t', d.table, '-D', d.chain, ...d.args], `remove: ${f.summary}`)),
+      );
+      return {
+        ...base,
+        summary: `${node}: delete ${steps.length} iptables rule(s) that drop pod or vxlan traffic`,
+        steps,
+        postcondition: rules.map(({ d }) => ({ kind: 'no-iptables-rule', node: node!, binary: d.binary, table: d.table, chain: d.chain, args: d.args })),
+      };
     }
     case 'delete-nft-rule': {
-      const steps = findings.map((f) => {
-        const d = f.detail as { family: string; table: string; chain: string; handle: string };
-        return exec(['nft', 'delete', 'rule', d.family, d.table, d.chain, 'handle', d.handle], `remove: ${f.summary}`);
-      });
-      return { ...base, summary: `${node}: delete ${steps.length} nftables rule(s) dropping vxlan`, steps };
+      const rules = findings.map((f) => ({ f, d: f.detail as { family: string; table: string; chain: string; handle: string } }));
+      return {
+        ...base,
+        summary: `${node}: delete ${rules.length} nftables rule(s) dropping vxlan`,
+        steps: rules.map(({ f, d }) => exec(['nft', 'delete', 'rule', d.family, d.table, d.chain, 'handle', d.handle], `remove: ${f.summary}`)),
+        postcondition: uniqueBy(rules, ({ d }) => `${d.family} ${d.table} ${d.chain}`).map(({ d }) => ({ kind: 'no-nft-vxlan-drop', node: node!, family: d.family, table: d.table, chain: d.chain })),
+      };
     }
     case 'forward-policy-accept': {
       const d = first.detail as { binary: string };
-      return { ...base, summary: `${node}: set the FORWARD policy back to ACCEPT`, steps: [exec([d.binary, '-w', '-P', 'FORWARD', 'ACCEPT'], first.summary)] };
+      return {
+        ...base,
+        summary: `${node}: set the FORWARD policy back to ACCEPT`,
+        steps: [exec([d.binary, '-w', '-P', 'FORWARD', 'ACCEPT'], first.summary)],
+        postcondition: [{ kind: 'forward-policy', node: node!, binary: d.binary, policy: 'ACCEPT' }],
+      };
     }
     case 'enable-ip-forward':
       return {
         ...base,
         summary: `${node}: turn net.ipv4.ip_forward back on`,
         steps: [exec(['sysctl', '-w', 'net.ipv4.ip_forward=1'], first.summary)],
+        postcondition: [{ kind: 'sysctl', node: node!, key: 'net.ipv4.ip_forward', value: '1' }],
       };
     case 'recreate-cni0':
-      return { ...base, summary: `${node}: recreate cni0 from subnet.env and re-attach every pod veth in hairpin mode`, steps: await cni0Steps(node!, findings, obs, access) };
+      return { ...base, summary: `${node}: recreate cni0 from subnet.env and re-attach every pod veth in hairpin mode`, ...(await cni0Plan(node!, findings, obs, access)) };
     case 'restore-vtep-annotation': {
+      const mac = (first.detail as { mac: string }).mac;
       const apiNode = obs.nodes.find((n) => n.metadata!.name === node);
       const current = JSON.parse(apiNode?.metadata?.annotations?.[BACKEND_DATA] ?? '{}') as Record<string, unknown>;
-      const value = JSON.stringify({ ...current, VNI: current.VNI ?? 1, VtepMAC: (first.detail as { mac: string }).mac });
+      const value = JSON.stringify({ ...current, VNI: current.VNI ?? 1, VtepMAC: mac });
       return {
         ...base,
         summary: `${node}: set its ${BACKEND_DATA} annotation back to its flannel.1's real MAC; the peers' flanneld re-programs from it`,
         steps: [{ kind: 'patch', resource: 'Node', name: node!, patchType: 'merge', body: { metadata: { annotations: { [BACKEND_DATA]: value } } }, why: first.summary }],
+        postcondition: [{ kind: 'vtep-annotation', node: node!, mac }],
       };
     }
-    case 'fix-vxlan-peer': {
-      const steps: Step[] = [];
-      for (const f of uniqueBy(findings.filter((f) => f.detail && 'peer' in f.detail), (f) => `${f.kind}|${(f.detail as unknown as PeerDetail).peer}`)) {
-        const p = f.detail as unknown as PeerDetail;
-        if (f.kind === 'vxlan-neighbour-wrong') steps.push(exec(['ip', 'neigh', 'replace', p.vtepIp, 'lladdr', p.mac, 'dev', 'flannel.1', 'nud', 'permanent'], f.summary));
-        if (f.kind === 'vxlan-fdb-missing') steps.push(exec(['bridge', 'fdb', 'append', p.mac, 'dev', 'flannel.1', 'dst', p.ip, 'self', 'permanent'], f.summary));
-        if (f.kind === 'vxlan-route-missing') steps.push(exec(['ip', 'route', 'replace', p.podCIDR, 'via', p.vtepIp, 'dev', 'flannel.1', 'onlink'], f.summary));
-      }
-      for (const f of findings.filter((f) => f.kind === 'vxlan-fdb-stale')) {
-        for (const e of (f.detail as { stale: { mac: string; dst: string }[] }).stale) {
-          steps.push(exec(['bridge', 'fdb', 'del', e.mac, 'dev', 'flannel.1', 'dst', e.dst, 'self'], `stale entry ${e.mac} dst ${e.dst}`, true));
-        }
-      }
-      return { ...base, summary: `${node}: program its vxlan peers as flanneld does (neighbour, FDB, route) and drop stale FDB entries`, steps };
-    }
+    case 'fix-vxlan-peer':
+      return { ...base, summary: `${node}: program its vxlan peers as flanneld does (neighbour, FDB and route replaced) and delete FDB entries flanneld would not have written`, ...vxlanPeerPlan(node!, findings) };
     case 'restart-flanneld':
-      return { ...base, summary: `${node}: restart flanneld so it re-creates flannel.1 and re-programs every peer`, steps: [{ kind: 'restart', node: node!, component: 'flanneld', why: first.summary }] };
+      return {
+        ...base,
+        summary: `${node}: restart flanneld so it re-creates flannel.1 and re-programs every peer`,
+        steps: [{ kind: 'restart', node: node!, component: 'flanneld', why: first.summary }],
+        postcondition: [{ kind: 'link', node: node!, ifname: 'flannel.1' }],
+        settleMs: 15_000,
+      };
     case 'move-dns': {
       const d = first.detail as { avoid: string[]; oldIps: string[] };
       const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: d.avoid }] }] } } };
@@ -117,9 +127,47 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
             d.oldIps.map((ip) => execStep(n, ['conntrack', '-D', '-p', 'udp', '--reply-src', ip], `stale DNS conntrack entries to ${ip}`, true)),
           ),
         ],
+        postcondition: [{ kind: 'dns-off', nodes: d.avoid }],
+        // The rollout is waited for; the EndpointSlice controller follows it.
+        settleMs: 5_000,
       };
     }
   }
+}
+
+/**
+ * The peers as flanneld v0.28.9 programs them (vxlan backend, `handleSubnetEvents`): the
+ * neighbour, the FDB entry and the route are each *replaced* (netlink NeighSet/RouteReplace).
+ * `bridge fdb append` would be wrong: for a MAC that already has an entry the kernel accepts it
+ * and changes nothing. FDB entries flanneld would not have written for a peer's address (another
+ * MAC to the same dst) are deleted as its DelFDB does, before the peers are programmed.
+ */
+function vxlanPeerPlan(node: string, findings: Finding[]): Pick<RepairPlan, 'steps' | 'postcondition'> {
+  const exec = (argv: string[], why: string, allowFailure = false) => execStep(node, argv, why, allowFailure);
+  const steps: Step[] = [];
+  const postcondition: Expectation[] = [];
+  for (const f of findings.filter((f) => f.kind === 'vxlan-fdb-stale')) {
+    for (const e of (f.detail as { stale: { mac: string; dst: string }[] }).stale) {
+      steps.push(exec(['bridge', 'fdb', 'del', e.mac, 'dev', 'flannel.1', 'dst', e.dst, 'self'], `an entry flanneld would not have written: ${e.mac} dst ${e.dst}`, true));
+      postcondition.push({ kind: 'no-fdb', node, dev: 'flannel.1', mac: e.mac, dst: e.dst });
+    }
+  }
+  for (const f of uniqueBy(findings.filter((f) => f.detail && 'peer' in f.detail), (f) => `${f.kind}|${(f.detail as unknown as PeerDetail).peer}`)) {
+    const p = f.detail as unknown as PeerDetail;
+    if (f.kind === 'vxlan-neighbour-wrong') {
+      steps.push(exec(['ip', 'neigh', 'replace', p.vtepIp, 'lladdr', p.mac, 'dev', 'flannel.1', 'nud', 'permanent'], f.summary));
+      postcondition.push({ kind: 'neighbour', node, dev: 'flannel.1', ip: p.vtepIp, mac: p.mac });
+    }
+    if (f.kind === 'vxlan-fdb-missing') {
+      steps.push(exec(['bridge', 'fdb', 'replace', p.mac, 'dev', 'flannel.1', 'dst', p.ip, 'self', 'permanent'], f.summary));
+      postcondition.push({ kind: 'fdb', node, dev: 'flannel.1', mac: p.mac, dst: p.ip });
+    }
+    if (f.kind === 'vxlan-route-missing') {
+      steps.push(exec(['ip', 'route', 'replace', p.podCIDR, 'via', p.vtepIp, 'dev', 'flannel.1', 'onlink'], f.summary));
+      postcondition.push({ kind: 'route', node, dst: p.podCIDR, gateway: p.vtepIp, dev: 'flannel.1' });
+    }
+  }
+  return { steps, postcondition };
 }
 
 /**
@@ -128,21 +176,19 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
  * expire, and every pod veth enslaved in hairpin mode. Never a new pod: a CNI ADD would
  * heal cni0 itself and hide what was repaired.
  */
-async function cni0Steps(node: string, findings: Finding[], obs: ClusterObservation, access: ClusterAccess): Promise<Step[]> {
+async function cni0Plan(node: string, findings: Finding[], obs: ClusterObservation, access: ClusterAccess): Promise<Pick<RepairPlan, 'steps' | 'postcondition'>> {
   const o = obs.state.get(node);
   const detail = findings[0]!.detail as { gateway?: string; mtu?: number; veths: string[] };
-  if (!o || !detail.gateway) return [];
+  if (!o || !detail.gateway) return { steps: [], postcondition: [] };
   const gatewayIp = detail.gateway.split('/')[0]!;
+  const mtu = detail.mtu || 1450;
   const exec = (argv: string[], why: string) => execStep(node, argv, why);
   const steps: Step[] = [];
   const cni0 = o.links.find((l) => l.ifname === 'cni0');
-  if (!cni0) {
-    const mac = await gatewayMacSeenByPods(node, gatewayIp, obs, access);
-    steps.push(exec(['ip', 'link', 'add', 'cni0', ...(mac ? ['address', mac] : []), 'type', 'bridge'], mac ? `recreate cni0 with its old MAC ${mac}, which the pods still have for ${gatewayIp}` : 'recreate cni0'));
-  }
-  if (!cni0 || cni0.mtu !== detail.mtu) steps.push(exec(['ip', 'link', 'set', 'cni0', 'mtu', String(detail.mtu ?? 1450)], 'MTU from subnet.env'));
-  const addresses = o.addresses.filter((a) => a.ifname === 'cni0').flatMap((a) => a.addr_info.filter((i) => i.family === 'inet').map((i) => `${i.local}/${i.prefixlen}`));
-  if (!addresses.includes(detail.gateway)) steps.push(exec(['ip', 'addr', 'replace', detail.gateway, 'dev', 'cni0'], 'gateway from subnet.env (FLANNEL_SUBNET)'));
+  const mac = cni0 ? undefined : await gatewayMacSeenByPods(node, gatewayIp, obs, access);
+  if (!cni0) steps.push(exec(['ip', 'link', 'add', 'cni0', ...(mac ? ['address', mac] : []), 'type', 'bridge'], mac ? `recreate cni0 with its old MAC ${mac}, which the pods still have for ${gatewayIp}` : 'recreate cni0'));
+  if (!cni0 || cni0.mtu !== mtu) steps.push(exec(['ip', 'link', 'set', 'cni0', 'mtu', String(mtu)], 'MTU from subnet.env'));
+  if (!ipv4Of(o.addresses, 'cni0').includes(detail.gateway)) steps.push(exec(['ip', 'addr', 'replace', detail.gateway, 'dev', 'cni0'], 'gateway from subnet.env (FLANNEL_SUBNET)'));
   if (!cni0?.flags.includes('UP')) steps.push(exec(['ip', 'link', 'set', 'cni0', 'up'], 'bring the bridge up'));
   for (const veth of detail.veths) {
     const link = o.links.find((l) => l.ifname === veth);
@@ -150,7 +196,11 @@ async function cni0Steps(node: string, findings: Finding[], obs: ClusterObservat
     if (link?.master !== 'cni0' || link.linkinfo?.info_slave_data?.hairpin !== true) steps.push(exec(['bridge', 'link', 'set', 'dev', veth, 'hairpin', 'on'], 'hairpinMode from the conflist'));
     if (!link?.flags.includes('UP')) steps.push(exec(['ip', 'link', 'set', veth, 'up'], 'bring the veth up'));
   }
-  return steps;
+  const postcondition: Expectation[] = [
+    { kind: 'bridge', node, name: 'cni0', address: detail.gateway, mtu, ...(mac ? { mac } : {}) },
+    ...detail.veths.map((ifname): Expectation => ({ kind: 'bridge-port', node, ifname, bridge: 'cni0' })),
+  ];
+  return { steps, postcondition };
 }
 
 async function gatewayMacSeenByPods(node: string, gatewayIp: string, obs: ClusterObservation, access: ClusterAccess): Promise<string | undefined> {

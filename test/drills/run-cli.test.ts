@@ -87,13 +87,13 @@ describe.skipIf(unavailable)(`firedrill run on its own lab (${unavailable ?? 'ro
     it('checks --target and the nodes a runbook file names before drilling', async () => {
       const bad = await firedrill(['run', 'vxlan-blocked', '--target', 'fdrun-nope', '--name', 'fdrun']);
       expect(bad.exitCode).toBe(2);
-      expect(bad.stderr).toContain('no node fdrun-nope in lab fdrun');
+      expect(bad.stderr).toContain('no node fdrun-nope in lab cluster fdrun');
       expect(bad.stderr).toContain('nodes: fdrun-control-plane, fdrun-worker, fdrun-worker2');
       const file = join(scratch, 'typo.json');
       await writeFile(file, JSON.stringify({ steps: [{ kind: 'exec', node: 'fdrun-wroker', argv: ['true'] }] }));
       const typo = await firedrill(['run', 'vxlan-blocked', '--runbook', file, '--name', 'fdrun']);
       expect(typo.exitCode).toBe(2);
-      expect(typo.stderr).toContain('no node fdrun-wroker in lab fdrun');
+      expect(typo.stderr).toContain('no node fdrun-wroker in lab cluster fdrun');
     });
 
     it('validates a runbook file against the incident', { timeout: 180_000 }, async () => {

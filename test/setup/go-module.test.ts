@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { components } from '../../harness/components.js';
 import { goOutputName, parseRequires, stagingReplaces } from '../../harness/setup/go-build.js';
 
 const kubernetesGoMod = `module k8s.io/kubernetes
@@ -37,5 +38,14 @@ describe('go module helpers', () => {
     expect(goOutputName('k8s.io/kubernetes/cmd/kube-apiserver')).toBe('kube-apiserver');
     expect(goOutputName('go.etcd.io/etcd/server/v3')).toBe('server');
     expect(goOutputName('github.com/flannel-io/flannel')).toBe('flannel');
+    expect(goOutputName('sigs.k8s.io/kind')).toBe('kind');
+    expect(goOutputName('sigs.k8s.io/cri-tools/cmd/crictl')).toBe('crictl');
+  });
+
+  it('gives every package of a component its own output file (one go build writes them all to one directory)', () => {
+    for (const c of components()) {
+      const names = Object.values(c.build.packages).map(goOutputName);
+      expect(new Set(names).size, c.name).toBe(names.length);
+    }
   });
 });

@@ -217,10 +217,11 @@ export function coreDnsObjects(opts: { version: string; replicas: number; kubeco
 }
 
 export const PROBE_NAMESPACE = 'firedrill';
-export const PROBE_IMAGE = 'firedrill/probe:none';
+/** The lab kubelet runs no image: a lab probe pod is its network namespace. */
+export const LAB_PROBE_IMAGE = 'firedrill/probe:none';
 
-/** The drills' workload: pods with a network namespace and nothing running, spread evenly over every node. */
-export function probeObjects(replicas: number): Obj[] {
+/** The drills' workload: pods with the probe tools and nothing else running, spread evenly over every node. */
+export function probeObjects(replicas: number, image: string): Obj[] {
   const labels = { app: 'firedrill-probe' };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE_NAMESPACE } },
@@ -239,7 +240,7 @@ export function probeObjects(replicas: number): Obj[] {
             topologySpreadConstraints: [
               { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
             ],
-            containers: [{ name: 'probe', image: PROBE_IMAGE }],
+            containers: [{ name: 'probe', image }],
           },
         },
       },

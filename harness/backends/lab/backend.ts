@@ -5,7 +5,7 @@ import { type Backend, type Cluster } from '../backend.js';
 import { labAccess } from './access.js';
 import { labDown } from './lab-down.js';
 import { labUp } from './lab-up.js';
-import { validateLabName } from './layout.js';
+import { labDir, validateLabName } from './layout.js';
 import { type LabState, listLabDirs, requireState } from './state.js';
 
 export function clusterOf(state: LabState): Cluster {
@@ -50,5 +50,6 @@ export function labBackend(options: LabBackendOptions = {}): Backend {
       return clusterOf(state);
     },
     list: listLabDirs,
+    stateDir: (name) => labDir(validateLabName(name)),
   };
 }

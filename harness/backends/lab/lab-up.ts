@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promise
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { lastLines } from '../../../src/exec.js';
-import { type Kube, connect, isReady } from '../../../src/kube/client.js';
+import { type Kube, connect, isReady, serverSideApply } from '../../../src/kube/client.js';
 import { probeCluster } from '../../../src/probes/probe.js';
 import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
 import { type Component, components } from '../../components.js';
@@ -12,7 +12,7 @@ import { packageInfo } from '../../package-info.js';
 import { requireRoot, requireTools } from '../../preflight.js';
 import { binaryPath, requireBinary } from '../../setup/cache.js';
 import { type Poll, waitFor } from '../../wait.js';
-import { coreDnsAccount, coreDnsObjects, flannelCniConf, flannelNetConf, flannelObjects, kubeProxyObjects, probeObjects } from './addons.js';
+import { coreDnsAccount, coreDnsObjects, flannelCniConf, flannelNetConf, flannelObjects, kubeProxyObjects, LAB_PROBE_IMAGE, probeObjects } from './addons.js';
 import { labAccess } from './access.js';
 import { type Binaries, controlPlaneSpecs } from './control-plane.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -114,7 +114,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       for (const spec of controllers) await start(spec);
 
       options.say('applying flannel (kube-flannel.yml without its DaemonSet) and kube-proxy RBAC; starting kube-proxy on every node');
-      await applyAll(kube, [...flannelObjects, ...kubeProxyObjects, coreDnsAccount]);
+      await serverSideApply(kube, [...flannelObjects, ...kubeProxyObjects, coreDnsAccount]);
       await writeServiceAccountKubeconfigs(kube, options.name, state, pki);
       await writeFile(paths.netConf, `${JSON.stringify(flannelNetConf, null, 2)}\n`);
       for (const node of nodes) {
@@ -122,9 +122,9 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
         await start(kubeProxySpec(options.name, node, bins));
       }
       options.say(`deploying CoreDNS (${options.dnsReplicas} replicas, Service kube-dns 10.96.0.10) and ${options.podsPerNode * nodes.length} probe pods`);
-      await applyAll(kube, [
+      await serverSideApply(kube, [
         ...coreDnsObjects({ version: state.versions.coredns!, replicas: options.dnsReplicas, kubeconfig: join(paths.kubeconfigs, 'coredns.json') }),
-        ...probeObjects(options.podsPerNode * nodes.length),
+        ...probeObjects(options.podsPerNode * nodes.length, LAB_PROBE_IMAGE),
       ]);
       // flanneld exits when its node has no podCIDR yet; on kind its DaemonSet pod would crash-loop until then.
       options.say(`waiting for ${nodes.length} nodes to register and get a podCIDR from the controller manager`);
@@ -357,12 +357,6 @@ async function requireAlive(processes: ProcessRecord[]): Promise<void> {
 async function apiReady(kube: Kube): Promise<Poll<true>> {
   const ok = await new kube.lib.Health(kube.config).readyz({ timeout: 2000 }).catch(() => false);
   return ok ? { done: true, value: true } : { done: false, reason: '/readyz not ok yet' };
-}
-
-async function applyAll(kube: Kube, objects: Record<string, unknown>[]): Promise<void> {
-  for (const o of objects) {
-    await kube.objects.patch(o as never, undefined, undefined, 'firedrill', true, kube.lib.PatchStrategy.ServerSideApply);
-  }
 }
 
 async function nodesWithPodCidr(kube: Kube, count: number): Promise<Poll<true>> {

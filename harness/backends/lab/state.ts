@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { tryParseJson } from '../../../src/json.js';
 import { usageError } from '../../errors.js';
-import { labPaths, stateRoot } from './layout.js';
+import { LAB_NAME, labPaths, stateRoot } from './layout.js';
 import { ProcessRecord } from './processes.js';
 
 /** lab.json: everything `lab status`, `lab down` and `prune` need to know about a lab. Written before anything is created. */
@@ -56,5 +56,6 @@ export async function requireState(lab: string): Promise<LabState> {
 /** Names of labs that have a state dir (whatever their status). */
 export async function listLabDirs(): Promise<string[]> {
   const entries = await readdir(stateRoot(), { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  // Other backends keep their state beside the labs' under names a lab cannot have (they contain a dash).
+  return entries.filter((e) => e.isDirectory() && LAB_NAME.test(e.name)).map((e) => e.name).sort();
 }

@@ -1,0 +1,87 @@
+import { type ClusterAccess, type PodHandle } from '../../../src/access.js';
+import { CommandError } from '../../../src/exec.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { type Kube, isReady } from '../../../src/kube/client.js';
+import { failure } from '../../errors.js';
+import { watchUntil } from '../../kube-watch.js';
+import { containerExecutor } from './docker-exec.js';
+import { hostNetwork } from './host-network.js';
+
+export interface KindAccessOptions {
+  name: string;
+  clusterName: string;
+  kubeconfig: string;
+  /** Node name -> its container (kind names them alike). */
+  nodes: string[];
+  kube: () => Promise<Kube>;
+}
+
+/**
+ * The library's view of a kind cluster: a node is its container (kind names it as the node), a pod is its
+ * container's namespaces entered from the node (nsenter), so pod commands use the pod image's tools.
+ */
+export function kindAccess(o: KindAccessOptions): ClusterAccess {
+  const node = (name: string) => {
+    if (!o.nodes.includes(name)) throw new Error(`kind cluster ${o.clusterName} has no node ${name} (nodes: ${o.nodes.join(', ')})`);
+    return containerExecutor(name);
+  };
+  const pids = new Map<string, string>();
+  const containerPid = async (pod: PodHandle): Promise<string> => {
+    const known = pids.get(pod.uid);
+    if (known) return known;
+    const n = node(pod.node);
+    const ids = (await n.exec(['crictl', 'ps', '--state', 'running', '--label', `io.kubernetes.pod.uid=${pod.uid}`, '-q'])).stdout.split('\n').filter(Boolean);
+    if (!ids.length) throw failure(`pod ${pod.namespace}/${pod.name} has no running container on ${pod.node}`);
+    const pid = (await n.exec(['crictl', 'inspect', '-o', 'go-template', '--template', '{{.info.pid}}', ids.at(-1)!])).stdout.trim();
+    if (!/^\d+$/.test(pid)) throw failure(`crictl inspect gave no pid for pod ${pod.namespace}/${pod.name}'s container: ${pid}`);
+    pids.set(pod.uid, pid);
+    return pid;
+  };
+  return {
+    name: o.name,
+    kubeconfig: o.kubeconfig,
+    node,
+    pod(pod) {
+      return {
+        async exec(argv, options) {
+          const pid = await containerPid(pod);
+          try {
+            return await node(pod.node).exec(['nsenter', '-t', pid, '-n', '-m', '--', ...argv], options);
+          } catch (e) {
+            // A restarted container has a new pid: look it up again once.
+            if (!(e instanceof CommandError) || !/nsenter: .*(No such file|No such process|cannot open)/.test(e.result.stderr)) throw e;
+            pids.delete(pod.uid);
+            return node(pod.node).exec(['nsenter', '-t', await containerPid(pod), '-n', '-m', '--', ...argv], options);
+          }
+        },
+      };
+    },
+    nodeFiles: () => ({ subnetEnv: '/run/flannel/subnet.env', cniConflist: '/etc/cni/net.d/10-flannel.conflist', flannelDataDir: '/var/lib/cni/flannel' }),
+    async restart(nodeName, component) {
+      if (component === 'kubelet') {
+        // The naive runbook's `systemctl restart containerd kubelet`, as on a real node.
+        await node(nodeName).exec(['systemctl', 'restart', 'containerd', 'kubelet'], { timeoutMs: 120_000 });
+        pids.clear();
+        return;
+      }
+      await restartFlannelPod(await o.kube(), nodeName);
+    },
+    network: hostNetwork(o.name),
+  };
+}
+
+/** flanneld runs in the kube-flannel DaemonSet: restarting it is deleting the node's pod and waiting for its successor to be ready. */
+async function restartFlannelPod(kube: Kube, nodeName: string): Promise<void> {
+  const query = { labelSelector: 'app=flannel', fieldSelector: `spec.nodeName=${nodeName}` };
+  const old = (await kube.core.listNamespacedPod({ namespace: 'kube-flannel', ...query })).items;
+  if (!old.length) throw failure(`no flannel pod on ${nodeName}`);
+  await Promise.all(old.map((p) => kube.core.deleteNamespacedPod({ namespace: 'kube-flannel', name: p.metadata!.name!, gracePeriodSeconds: 0 })));
+  const gone = new Set(old.map((p) => p.metadata!.uid));
+  await watchUntil<V1Pod, true>(
+    kube,
+    `a new flannel pod on ${nodeName}`,
+    '/api/v1/namespaces/kube-flannel/pods',
+    (pods) => (pods.some((p) => !gone.has(p.metadata!.uid) && isReady(p)) ? { done: true, value: true } : { done: false, reason: 'no new flannel pod ready yet' }),
+    { timeoutMs: 120_000, query },
+  );
+}

@@ -1,0 +1,3 @@
+module firedrill.local/runc-wrapper
+
+go 1.22

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DrillJournal } from '../../harness/runner/drill.js';
+import { cliPath, firedrill } from '../support/lab.js';
+import { kindLeftovers, kindUnavailable } from '../support/kind.js';
+
+// Real kind clusters with the upstream kube-flannel.yml, from images built on this machine.
+const unavailable = await kindUnavailable();
+const NAME = 'kt';
+
+const drills = async (args: string[]) => {
+  const r = await firedrill(['run', '--backend', 'kind', '--name', NAME, '--json', ...args]);
+  return { ...r, journals: r.stdout.trim() ? (JSON.parse(r.stdout) as DrillJournal[]) : [] };
+};
+
+describe.skipIf(unavailable)(`the kind backend (${unavailable ?? 'Docker, root and components present'})`, () => {
+  beforeAll(async () => {
+    const up = await firedrill(['kind', 'up', '--name', NAME]);
+    expect(up.exitCode, up.stderr).toBe(0);
+  }, 1_800_000);
+  afterAll(async () => {
+    await firedrill(['kind', 'down', '--name', NAME]);
+  }, 300_000);
+
+  it('runs the six drills with the library: symptom seen, detected, recovered', { timeout: 900_000 }, async () => {
+    const r = await drills([]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.journals.map((j) => [j.scenario, j.backend, j.verdict])).toEqual(
+      ['cni0-deleted', 'ip-forward-off', 'wrong-vtep-mac', 'vxlan-blocked', 'forward-reject', 'dns-unreachable-node'].map((s) => [s, 'kind', 'recovered']),
+    );
+    for (const j of r.journals) {
+      expect(j.symptom?.seen, j.scenario).toBe(true);
+      expect(j.detection?.mttdMs, j.scenario).toBeGreaterThan(0);
+      expect(j.recovery?.mttrMs, j.scenario).toBeGreaterThan(0);
+    }
+  });
+
+  it("drills every scenario's manual runbook, and they recover as the incidents say", { timeout: 900_000 }, async () => {
+    const r = await drills(['--runbook', 'manual']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.journals.every((j) => j.verdict === 'recovered')).toBe(true);
+  });
+
+  it('the naive runbook really restarts containerd and kubelet, and does not recover, as the incident says', { timeout: 600_000 }, async () => {
+    const r = await drills(['wrong-vtep-mac', '--runbook', 'naive']);
+    const [j] = r.journals;
+    expect(j?.verdict, r.stderr).toBe('not-recovered');
+    expect(j?.incident).toEqual({ says: 'did-not-recover', agrees: true });
+    expect(j?.repair.some((s) => s.step.kind === 'restart' && s.ok)).toBe(true);
+  });
+
+  it('flannel-restart (deleting the node\'s flannel pod) recovers', { timeout: 600_000 }, async () => {
+    const r = await drills(['wrong-vtep-mac', '--runbook', 'flannel-restart']);
+    expect(r.journals[0]?.verdict, r.stderr).toBe('recovered');
+  });
+
+  it('doctor finds a fault injected by hand on a kind node and repairs it', { timeout: 300_000 }, async () => {
+    const inj = await firedrill(['inject', 'forward-reject', '--backend', 'kind', '--name', NAME]);
+    expect(inj.exitCode, inj.stderr).toBe(0);
+    const doctor = await firedrill(['doctor', '--backend', 'kind', '--name', NAME, '--repair']);
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`forward-blocked [firedrill-${NAME}-worker]`);
+    const restored = await firedrill(['restore', '--backend', 'kind', '--name', NAME]);
+    expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0);
+  });
+});
+
+describe.skipIf(unavailable)(`kind: Ctrl-C and cleanup (${unavailable ?? 'Docker, root and components present'})`, () => {
+  it('Ctrl-C in the middle of a drill removes the cluster, its network and its host rules', { timeout: 900_000 }, async () => {
+    const name = 'ki';
+    const child = spawn('node', [cliPath, 'run', 'dns-unreachable-node', '--backend', 'kind', '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const injected = new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/ok\s+inject/.test(stderr)) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await Promise.race([injected, exited]);
+    expect(stderr).toMatch(/ok\s+inject/);
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(await kindLeftovers(name)).toEqual([]);
+  });
+
+  it('prune removes what a crashed run left, and nothing that is not firedrill\'s', { timeout: 900_000 }, async () => {
+    const name = 'kc';
+    const child = spawn('node', [cliPath, 'kind', 'up', '--name', name], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('applying the upstream kube-flannel.yml')) resolve();
+      });
+      child.on('exit', () => resolve());
+    });
+    child.kill('SIGKILL');
+    expect(await kindLeftovers(name)).not.toEqual([]);
+    const pruned = await firedrill(['prune']);
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(await kindLeftovers(name)).toEqual([]);
+  });
+});
