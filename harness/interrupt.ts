@@ -47,13 +47,25 @@ export async function interruptible<T>(body: (signal: AbortSignal) => Promise<T>
 export function installInterruptHandlers(): void {
   if (installed) return;
   installed = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  // SIGHUP: the terminal or the ssh session went away, which must not leave a cluster behind either.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(signal, () => {
-      received = code;
-      process.stderr.write(`\nfiredrill: ${signal}: cleaning up before exit\n`);
-      // A second Ctrl-C during cleanup exits at once.
+      // A second signal during cleanup exits at once.
       process.once(signal, () => process.exit(code));
-      void Promise.allSettled([...stoppers].map((s) => s())).then(() => process.exit(code));
+      stopEverything(signal, code);
     });
   }
+}
+
+/**
+ * Stops the running operation as an interrupt does (its half-built state is removed), then exits
+ * with `code`. Also for a reader that went away (`firedrill … | head`): the output has nowhere to
+ * go, and an operation nobody watches must not go on, nor leave anything behind.
+ */
+export function stopEverything(why: string, code: number, codeWhenIdle = code): void {
+  if (received !== undefined) return;
+  received = stoppers.size ? code : codeWhenIdle;
+  if (!stoppers.size) process.exit(received);
+  process.stderr.write(`\nfiredrill: ${why}: cleaning up before exit\n`);
+  void Promise.allSettled([...stoppers].map((s) => s())).then(() => process.exit(code));
 }

@@ -71,6 +71,7 @@ export async function watchUntil<T extends Named, V>(kube: Kube, what: string, p
       };
       timer = setTimeout(() => settle(() => reject(failure(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${what} (last seen: ${last})`))), options.timeoutMs);
       onAbort = () => settle(() => reject(options.signal!.reason));
+      if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       evaluate();
       open();

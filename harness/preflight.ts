@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { environmentError } from './errors.js';
@@ -40,4 +41,14 @@ export async function requireTools(tools: string[]): Promise<void> {
     const pkgs = [...new Set(missing.map((t) => packages[t] ?? t))];
     throw environmentError(`missing tools: ${missing.join(', ')}`, `install them: apt-get install ${pkgs.join(' ')} (or run ./ci/setup)`);
   }
+}
+
+/**
+ * Every kubelet, containerd and kube-proxy of every lab and kind node holds inotify instances of
+ * this one kernel, as root: the default limit (128) runs out with a kind cluster and a lab side by
+ * side, and a component then fails with "too many open files".
+ */
+export function warnOnLowInotifyLimit(say: (line: string) => void): void {
+  const limit = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+  if (limit < 512) say(`warning: fs.inotify.max_user_instances is ${limit}; clusters side by side run out of it ("too many open files"): \`sysctl -w fs.inotify.max_user_instances=1024\` (ci/setup does it)`);
 }

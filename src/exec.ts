@@ -22,6 +22,8 @@ export interface RunOptions {
   check?: boolean;
   /** Called with each line of stderr as it arrives (progress of long builds). */
   onStderrLine?: (line: string) => void;
+  /** Stops the command (SIGTERM) when it fires: a Ctrl-C must not wait for a long command to end. */
+  signal?: AbortSignal;
 }
 
 /** An argv that failed: carries the command, its exit status and the tail of its output. */
@@ -50,6 +52,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     extendEnv: !options.cleanEnv,
     cwd: options.cwd,
     timeout: options.timeoutMs,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
     reject: false,
     stripFinalNewline: false,
   });
@@ -74,7 +77,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   if (out.failed && out.exitCode === undefined) {
     const reason = out.timedOut
       ? `timed out after ${options.timeoutMs} ms`
-      : out.signal
+      : out.isCanceled
+        ? 'stopped (interrupted)'
+        : out.signal
         ? `killed by ${out.signal}`
         : `could not start (${out.originalMessage ?? out.shortMessage})`;
     throw new CommandError(result, reason);

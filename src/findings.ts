@@ -7,20 +7,27 @@ export type FindingKind =
   | 'cni0-missing'
   | 'cni0-misconfigured'
   | 'veth-orphaned'
+  | 'veth-down'
   | 'hairpin-off'
   | 'ip-forward-off'
+  | 'interface-forwarding-off'
+  | 'policy-routing-divert'
+  | 'pod-traffic-dropped'
   | 'vtep-annotation-mismatch'
   | 'vxlan-neighbour-wrong'
   | 'vxlan-fdb-missing'
   | 'vxlan-fdb-stale'
   | 'vxlan-route-missing'
   | 'vxlan-device-missing'
+  | 'vxlan-device-down'
+  | 'vxlan-device-misconfigured'
   | 'vxlan-blocked'
   | 'forward-blocked'
   | 'forward-policy-drop'
   | 'node-pod-network-unreachable'
   | 'dns-on-unreachable-node'
-  | 'dns-no-endpoints';
+  | 'dns-no-endpoints'
+  | 'dns-scaled-to-zero';
 
 export interface Evidence {
   /** Where it was read: a command on a node, or an API object. */
@@ -45,11 +52,15 @@ export interface Finding {
 export type RepairKind =
   | 'recreate-cni0'
   | 'enable-ip-forward'
+  | 'enable-interface-forwarding'
+  | 'delete-ip-rule'
+  | 'set-vxlan-device'
   | 'restore-vtep-annotation'
   | 'fix-vxlan-peer'
   | 'restart-flanneld'
   | 'delete-iptables-rule'
   | 'delete-nft-rule'
   | 'forward-policy-accept'
-  | 'move-dns';
+  | 'move-dns'
+  | 'scale-dns';
 

@@ -4,7 +4,7 @@
 import * as nodeModule from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FiredrillError } from '../errors.js';
-import { installInterruptHandlers, interruptExitCode } from '../interrupt.js';
+import { installInterruptHandlers, interruptExitCode, stopEverything } from '../interrupt.js';
 import { packageInfo } from '../package-info.js';
 
 if (Number(process.versions.node.split('.')[0]) < 22) {
@@ -12,9 +12,10 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
   process.exit(3);
 }
 nodeModule.enableCompileCache?.();
-// `firedrill … | head` closes the pipe early: that is not an error.
+// `firedrill … | head` closes the pipe early: not an error when nothing is running; a running
+// operation is stopped and cleaned up as on Ctrl-C (exit 141, as for SIGPIPE).
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? ExitCode.ok : ExitCode.failure));
+  stream.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? stopEverything('output closed (EPIPE)', 141, ExitCode.ok) : process.exit(ExitCode.failure)));
 }
 
 /** An action that loads its command's module only when it runs; the command returns the exit code. */
@@ -136,19 +137,55 @@ program
   .option('--name <name>', 'cluster to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
   .option('--nodes <n>', 'nodes of a lab the run creates (default 3)')
   .option('--repair <who>', 'who repairs: library (default), none (only watch and time a recovery), exec:COMMAND (your own remediation)')
-  .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a JSON runbook file')
+  .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a runbook file (YAML or JSON, see `firedrill runbook`)')
   .option('--target <node>', 'inject on this node instead of the scenario default')
   .option('--repeat <n>', 'run every scenario n times', '1')
-  .option('--journal <file>', 'write the JSON journal (one object per drill) to this file')
+  .option('--journal <file>', 'write the run journal (JSON, schema/journal.schema.json) to this file')
+  .option('--report <dir>', 'write journal.json, junit.xml, allure-results/ and timeline.svg into this directory')
   .option('--json', 'print the journal instead of the summary table')
   .option('--keep', 'keep a lab the run created')
   .action(lazy(async () => (await import('./run-command.js')).runCommand));
+
+program
+  .command('report [journal]')
+  .description('regenerate the reports of a run from its saved journal alone (all of them unless some are chosen)')
+  .option('--out <dir>', "where to write them (default: the journal's directory)")
+  .option('--junit', 'junit.xml: a testsuite per backend and repairer, a testcase per drill')
+  .option('--allure', 'allure-results/: Allure results, a test per drill with its phases, probes and findings')
+  .option('--html', 'allure-report/: the Allure HTML report (built offline with Allure 3; open its index.html)')
+  .option('--timeline', 'timeline.svg: one lane per drill, its moments and MTTD/MTTR')
+  .option('--schema', "print the journal's JSON Schema instead")
+  .action(lazy(async () => (await import('./report-command.js')).reportCommand));
 
 program
   .command('scenarios')
   .description('the incidents firedrill can drill, with their runbooks')
   .option('--json', 'print JSON')
   .action(lazy(async () => (await import('./inject-command.js')).scenariosCommand));
+
+const runbook = program.command('runbook').description("runbook files (YAML): print a built-in one to start from, check one without a cluster");
+runbook
+  .command('show <scenario>')
+  .description("print a scenario's built-in runbook as YAML, variables ({{node}}, {{vtep_mac}}…) in place of the cluster's values")
+  .option('--variant <variant>', 'which runbook: manual, naive, flannel-restart (see `firedrill scenarios`)', 'manual')
+  .action(lazy(async () => (await import('./runbook-command.js')).runbookShowCommand));
+runbook
+  .command('lint <file>')
+  .description('check a runbook file without a cluster: syntax (line and column), fields, variables, steps aimed at the host; shell strings are warned about')
+  .action(lazy(async () => (await import('./runbook-command.js')).runbookLintCommand));
+
+program
+  .command('validate <runbook>')
+  .description("validate a runbook file against an incident: baseline, inject, run the runbook step by step, then judge recovery and collateral damage (exit 0 only when recovered with none)")
+  .option('--scenario <scenario>', 'the incident to validate against (see `firedrill scenarios`)')
+  .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
+  .option('--name <name>', 'cluster to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
+  .option('--target <node>', 'inject on this node instead of the scenario default')
+  .option('--dry-run', 'resolve variables and selectors against the cluster and print the exact argv and API calls per node, without running them')
+  .option('--journal <file>', 'write the validation (every step with its output, exit code and duration) as JSON to this file')
+  .option('--json', 'print the validation as JSON')
+  .option('--keep', 'keep a cluster the command created')
+  .action(lazy(async () => (await import('./validate-command.js')).validateCommand));
 
 program
   .command('inject <scenario>')
@@ -174,6 +211,21 @@ program
   .option('--no-probe', 'read node and cluster state only, skip the ping matrix and DNS lookups')
   .option('--json', 'print findings (and repairs) as JSON')
   .action(lazy(async () => (await import('./doctor-command.js')).doctorCommand));
+
+program
+  .command('fuzz')
+  .description('random faults on a lab (1..K mutations of the state the library models): inject, confirm a symptom, diagnose and repair with the library, verify; a table per operator, failing draws shrunk to a replay command')
+  .option('--seed <n>', 'random seed (default: from the clock, printed)')
+  .option('--draws <n>', 'number of random draws', '20')
+  .option('--faults <k>', 'at most this many mutations per draw', '2')
+  .option('--name <name>', 'lab to fuzz (created, and removed afterwards unless --keep, if it does not exist)', 'fz')
+  .option('--nodes <n>', 'nodes of a lab the run creates', '3')
+  .option('--replay <draw>', "run this one draw, as fuzz printed it: 'op@node#pick,…'")
+  .option('--operators <op...>', 'draw only from these operators')
+  .option('--no-shrink', 'do not shrink failing draws')
+  .option('--keep', 'keep a lab the run created')
+  .option('--json', 'print the results as JSON')
+  .action(lazy(async () => (await import('./fuzz-command.js')).fuzzCommand));
 
 program
   .command('prune')

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { connect } from '../../src/kube/client.js';
 import { scenarioById, scenarios } from '../../scenarios/index.js';
 import { type Scenario } from '../../scenarios/scenario.js';
@@ -8,7 +8,11 @@ import { backendNamed } from '../backends/index.js';
 import { MAX_NODES, validateCount, validateLabName } from '../backends/lab/layout.js';
 import { ExitCode, usageError } from '../errors.js';
 import { interruptExitCode, interruptible } from '../interrupt.js';
-import { formatFidelity, formatSummary } from '../report/summary.js';
+import { type JournalCluster } from '../report/journal.js';
+import { formatMarkdown } from '../report/markdown.js';
+import { writeReports } from '../report/write-reports.js';
+import { runJournal } from '../report/run-journal.js';
+import { formatFidelity, formatStats, formatSummary } from '../report/summary.js';
 import { type DrillJournal, type Repairer, runDrill } from '../runner/drill.js';
 import { loadRunbookFile } from '../runner/runbook-file.js';
 import { duration } from '../setup/setup.js';
@@ -24,6 +28,7 @@ export interface RunFlags {
   json?: boolean;
   keep?: boolean;
   journal?: string;
+  report?: string;
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -37,13 +42,21 @@ export async function runCommand(ids: string[], flags: RunFlags): Promise<number
   // Drills break traffic between nodes: a cluster needs at least two.
   const nodes = validateCount('--nodes', flags.nodes ?? '3', 2, MAX_NODES);
   const started = performance.now();
+  const startedAt = new Date();
   const journals: DrillJournal[] = [];
-  for (const backend of backends) journals.push(...(await drillOn(backend, { selected, repeat, repairer, name, nodes, flags })));
-  if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(journals, null, 2)}\n`);
-  if (flags.json) process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
+  const clusters: JournalCluster[] = [];
+  for (const backend of backends) journals.push(...(await drillOn(backend, { selected, repeat, repairer, name, nodes, flags, clusters })));
+  const run = runJournal({ argv: process.argv.slice(2), repeat, clusters, startedAt, endedAt: new Date(), drills: journals });
+  const text = JSON.stringify(run, null, 2);
+  if (flags.journal) await writeFile(flags.journal, `${text}\n`);
+  const written = flags.report ? await writeReports(run, flags.report, { journal: true, junit: true, allure: true, timeline: true }) : [];
+  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, formatMarkdown(run, written));
+  if (flags.json) process.stdout.write(`${text}\n`);
   else {
     const fidelity = backends.length > 1 ? `\n\n${formatFidelity(journals)}` : '';
-    process.stdout.write(`${formatSummary(journals)}${fidelity}\n(total ${duration((performance.now() - started) / 1000)})\n`);
+    const stats = formatStats(run.scenarios, journals);
+    const reports = written.length ? `\nreports: ${written.join(', ')}` : '';
+    process.stdout.write(`${formatSummary(journals)}${stats ? `\n\n${stats}` : ''}${fidelity}\n(total ${duration((performance.now() - started) / 1000)})${reports}\n`);
   }
   const expected = selected.length * repeat * backends.length;
   return journals.length === expected && journals.every((j) => j.verdict === 'recovered') ? ExitCode.ok : ExitCode.failure;
@@ -56,10 +69,12 @@ interface DrillPlan {
   name: string;
   nodes: number;
   flags: RunFlags;
+  /** Each cluster drilled, as the journal records it. */
+  clusters: JournalCluster[];
 }
 
 /** The drills on one backend: its cluster of that name if it runs (and is left), else a new one removed afterwards unless --keep. */
-async function drillOn(backend: Backend, { selected, repeat, repairer, name, nodes, flags }: DrillPlan): Promise<DrillJournal[]> {
+async function drillOn(backend: Backend, { selected, repeat, repairer, name, nodes, flags, clusters }: DrillPlan): Promise<DrillJournal[]> {
   const sayBackend = (l: string) => say(`${backend.name}: ${l}`);
   let created = false;
   let cluster: Cluster;
@@ -71,6 +86,7 @@ async function drillOn(backend: Backend, { selected, repeat, repairer, name, nod
     cluster = await backend.up({ name, nodes, podsPerNode: 2, say: sayBackend });
     created = true;
   }
+  clusters.push({ backend: cluster.backend, name: cluster.name, nodes: cluster.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })) });
   const journals: DrillJournal[] = [];
   const problem = checkNodes(cluster, flags.target, repairer);
   const release = async () => {
@@ -86,10 +102,13 @@ async function drillOn(backend: Backend, { selected, repeat, repairer, name, nod
   await interruptible(
     async (signal) => {
       const kube = await connect(cluster.kubeconfig);
+      const started = performance.now();
+      const total = repeat * selected.length;
       drills: for (let i = 0; i < repeat; i++) {
         for (const scenario of selected) {
           signal.throwIfAborted();
-          const journal = await runDrill({ scenario, cluster, kube, repairer, ...(flags.target ? { target: flags.target } : {}), say });
+          if (total > 1) say(`[${journals.length + 1}/${total}${journals.length ? `, ${duration((performance.now() - started) / 1000)} elapsed` : ''}]`);
+          const journal = await runDrill({ scenario, cluster, kube, repairer, repeat: i + 1, ...(flags.target ? { target: flags.target } : {}), say, signal });
           journals.push(journal);
           if (journal.steps.some((s) => s.name === 'restore' && !s.ok)) {
             say('the cluster did not return to steady state: stopping here');

@@ -13,9 +13,14 @@ export function filesDir(): string {
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-/** The hash of harness/components.json as parsed: every image built from it carries it. */
+/**
+ * The hash of what harness/components.json pins (every image built from it carries it): versions,
+ * build recipes and artifacts, not the prose or the measured build times, so a README-level edit of
+ * the manifest rebuilds no image.
+ */
 export function manifestHash(m: Manifest): string {
-  return sha(JSON.stringify(m));
+  const pins = { ...m, $comment: undefined, components: Object.fromEntries(Object.entries(m.components).map(([name, c]) => [name, { ...c, description: undefined, build: { ...c.build, coldBuildSeconds: undefined } }])) };
+  return sha(JSON.stringify(pins));
 }
 
 /**

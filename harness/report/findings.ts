@@ -1,7 +1,7 @@
-import { type Finding } from '../../src/findings.js';
-import { describeStep, type RepairPlan, type StepResult } from '../../src/repairs/plan.js';
+import { describeStep, type RepairPlan } from '../../src/repairs/plan.js';
+import { type JournalFinding, type JournalStepResult } from './journal.js';
 
-export function formatFindings(findings: Finding[]): string {
+export function formatFindings(findings: readonly JournalFinding[]): string {
   if (!findings.length) return 'no findings: the cluster looks healthy';
   return findings
     .map((f) => {
@@ -15,9 +15,9 @@ export function formatPlan(plan: RepairPlan): string {
   return [`plan ${plan.repair}: ${plan.summary}`, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s)}`)].join('\n');
 }
 
-export function formatResults(steps: StepResult[]): string {
-  const label = (r: StepResult) => (r.ok ? 'ok  ' : 'allowFailure' in r.step && r.step.allowFailure ? 'skip' : 'FAIL');
-  const why = (r: StepResult) => (r.ok ? '' : 'allowFailure' in r.step && r.step.allowFailure ? ': nothing to do (already gone)' : r.error ? `: ${r.error.split('\n')[0]}` : '');
+export function formatResults(steps: readonly JournalStepResult[]): string {
+  const label = (r: JournalStepResult) => (r.ok ? 'ok  ' : 'allowFailure' in r.step && r.step.allowFailure ? 'skip' : 'FAIL');
+  const why = (r: JournalStepResult) => (r.ok ? '' : 'allowFailure' in r.step && r.step.allowFailure ? ': nothing to do (already gone)' : r.error ? `: ${r.error.split('\n')[0]}` : '');
   return steps.map((r) => `  ${label(r)} ${describeStep(r.step)} (${r.durationMs} ms)${why(r)}`).join('\n');
 }
 

@@ -1,13 +1,15 @@
-import { type DrillJournal } from '../runner/drill.js';
+import { type DrillJournal, type ScenarioStats } from './journal.js';
 import { table } from './table.js';
 
-const ms = (v?: number) => (v === undefined ? '-' : v < 10_000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
+export const ms = (v?: number) => (v === undefined ? '-' : v < 10_000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
 
 /** The table `firedrill run` ends with: one row per drill (with its backend when there are several). */
 export function formatSummary(journals: DrillJournal[]): string {
   const several = new Set(journals.map((j) => j.backend)).size > 1;
+  const repeated = journals.some((j) => j.repeat > 1);
   const rows = journals.map((j) => [
     ...(several ? [j.backend] : []),
+    ...(repeated ? [String(j.repeat)] : []),
     j.scenario,
     j.target,
     j.repairer,
@@ -23,7 +25,32 @@ export function formatSummary(journals: DrillJournal[]): string {
       ? [`${j.incident.agrees ? 'as the incident says' : 'FOUND, unlike the incident report'}: ${j.scenario} ${j.repairer} ${j.incident.says === 'recovered' ? 'recovered there' : 'did not recover there'}; here: ${j.verdict}`]
       : [],
   );
-  return `${table([...(several ? ['BACKEND'] : []), 'SCENARIO', 'TARGET', 'REPAIRED BY', 'SYMPTOM', 'DETECTED', 'MTTD', 'MTTR', 'RESULT'], rows)}\n${[...incident, `${ok}/${journals.length} drills recovered`].join('\n')}`;
+  return `${table([...(several ? ['BACKEND'] : []), ...(repeated ? ['#'] : []), 'SCENARIO', 'TARGET', 'REPAIRED BY', 'SYMPTOM', 'DETECTED', 'MTTD', 'MTTR', 'RESULT'], rows)}\n${[...incident, `${ok}/${journals.length} drills recovered`].join('\n')}`;
+}
+
+export const spread = (p?: ScenarioStats['mttdMs']) => (p ? `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.max)}` : '-');
+
+/** What a flaky scenario did: which repeats failed and how. */
+export function flakyLine(s: ScenarioStats, drills: readonly DrillJournal[]): string {
+  const how = s.failingRepeats.map((r) => `#${r} ${drills.find((d) => d.scenario === s.scenario && d.backend === s.backend && d.repairer === s.repairer && d.repeat === r)?.verdict ?? '?'}`);
+  return `FLAKY ${s.scenario} (${s.repairer}, ${s.backend}): recovered ${s.recovered}/${s.runs}; failed in ${how.join(', ')}`;
+}
+
+/** Over --repeat: MTTD and MTTR p50/p95/max per scenario, and which scenarios are flaky. Empty when every scenario ran once. */
+export function formatStats(stats: readonly ScenarioStats[], drills: readonly DrillJournal[]): string {
+  if (!stats.some((s) => s.runs > 1)) return '';
+  const several = new Set(stats.map((s) => s.backend)).size > 1;
+  const rows = stats.map((s) => [
+    ...(several ? [s.backend] : []),
+    s.scenario,
+    s.repairer,
+    `${s.recovered}/${s.runs}`,
+    spread(s.mttdMs),
+    spread(s.mttrMs),
+    s.status.toUpperCase(),
+  ]);
+  const flaky = stats.filter((s) => s.status === 'flaky').map((s) => flakyLine(s, drills));
+  return [table([...(several ? ['BACKEND'] : []), 'SCENARIO', 'REPAIRED BY', 'RECOVERED', 'MTTD p50 / p95 / max', 'MTTR p50 / p95 / max', 'STATUS'], rows), ...flaky].join('\n');
 }
 
 /**

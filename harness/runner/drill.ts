@@ -1,6 +1,5 @@
 import { type Diagnosis, diagnose, repairCluster } from '../../src/doctor.js';
 import { runChecks } from '../../src/checks/index.js';
-import { type Finding } from '../../src/findings.js';
 import { type Kube } from '../../src/kube/client.js';
 import { observeCluster } from '../../src/observe/cluster.js';
 import { probeCluster } from '../../src/probes/probe.js';
@@ -11,6 +10,7 @@ import { run as runArgv } from '../../src/exec.js';
 import { type Runbook, type Scenario, type ScenarioContext } from '../../scenarios/scenario.js';
 import { type Cluster } from '../backends/backend.js';
 import { usageError } from '../errors.js';
+import { type DrillJournal, type JournalStep } from '../report/journal.js';
 
 /** Who repairs during a drill. */
 export type Repairer = { kind: 'library' } | { kind: 'runbook'; name: string; runbook?: Runbook } | { kind: 'none' } | { kind: 'exec'; argv: string[] };
@@ -24,42 +24,8 @@ export interface DrillTimeouts {
 
 export const defaultTimeouts: DrillTimeouts = { steadyMs: 60_000, symptomMs: 15_000, detectMs: 15_000, recoverMs: 30_000 };
 
-export type Verdict = 'recovered' | 'not-recovered' | 'no-symptom' | 'not-detected' | 'error';
-
-export interface JournalStep {
-  name: 'steady-state' | 'inject' | 'symptom' | 'detect' | 'repair' | 'verify' | 'restore';
-  startedAt: string;
-  endedAt: string;
-  durationMs: number;
-  ok: boolean;
-  detail?: string;
-}
-
-/** One drill, as plain data: reporters and CI read it; nothing in it refers back to live objects. */
-export interface DrillJournal {
-  scenario: string;
-  title: string;
-  target: string;
-  backend: string;
-  cluster: string;
-  repairer: string;
-  startedAt: string;
-  endedAt?: string;
-  steps: JournalStep[];
-  injected: StepResult[];
-  symptom?: { seen: boolean; atMs?: number; description: string };
-  detection?: { finding?: Finding; mttdMs?: number };
-  repair: StepResult[];
-  recovery?: { mttrMs?: number };
-  restore: StepResult[];
-  /** Every finding of the detection diagnosis, and what was still found when the repairer gave up. */
-  findings: { detected: Finding[]; remaining: Finding[] };
-  probes: ProbeReport[];
-  verdict: Verdict;
-  /** For an incident's runbook: what the incident report says it did, and whether this drill agrees. */
-  incident?: { says: 'recovered' | 'did-not-recover'; agrees: boolean };
-  error?: string;
-}
+/** What runDrill returns: the drill as the journal records it. */
+export type { DrillJournal } from '../report/journal.js';
 
 export interface DrillOptions {
   scenario: Scenario;
@@ -67,8 +33,12 @@ export interface DrillOptions {
   kube: Kube;
   repairer: Repairer;
   target?: string;
+  /** Which pass of --repeat this is, from 1 (recorded in the journal). */
+  repeat?: number;
   timeouts?: Partial<DrillTimeouts>;
   say: (line: string) => void;
+  /** Ctrl-C: no fault is injected after it fires, and one already injected is restored at once. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -89,6 +59,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
     backend: cluster.backend,
     cluster: cluster.name,
     repairer: describeRepairer(repairer),
+    repeat: options.repeat ?? 1,
     startedAt: new Date().toISOString(),
     steps: [],
     injected: [],
@@ -118,6 +89,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
     const steady = await step('steady-state', () => waitSteady(kube, cluster, probe, timeouts.steadyMs));
     if (!steady.ok) throw new Error(`the cluster is not at steady state before the drill: ${steady.detail}`);
 
+    options.signal?.throwIfAborted();
     const injection = await step('inject', async () => {
       const results = await applySteps(await scenario.inject(ctx), kube, cluster.access);
       journal.injected = results;
@@ -175,6 +147,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
       return journal;
     }
 
+    options.signal?.throwIfAborted();
     await step('repair', async () => {
       journal.repair = await runRepairer(repairer, scenario, ctx, kube, cluster, diagnosis);
       const failed = journal.repair.find((r) => !r.ok && !('allowFailure' in r.step && r.step.allowFailure));

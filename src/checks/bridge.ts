@@ -57,6 +57,18 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
         detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
       });
     }
+    const down = veths.filter((v) => v.master === 'cni0' && !v.flags.includes('UP'));
+    if (down.length) {
+      findings.push({
+        kind: 'veth-down',
+        severity: 'critical',
+        node,
+        summary: `${node}: pod veth(s) down on cni0: ${down.map((v) => v.ifname).join(', ')}: their pods are cut off`,
+        evidence: [{ source: `${node}: ip -j -d link show`, observed: down.map((v) => ({ ifname: v.ifname, flags: v.flags })), expected: 'UP' }],
+        repair: 'recreate-cni0',
+        detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
+      });
+    }
     const noHairpin = veths.filter((v) => v.master === 'cni0' && v.linkinfo?.info_slave_data?.hairpin === false);
     if (noHairpin.length) {
       findings.push({

@@ -43,7 +43,7 @@ export function checkVxlanFirewall(obs: ClusterObservation): Finding[] {
   return findings;
 }
 
-function dropsVxlan(rule: IptablesRule): boolean {
+export function dropsVxlan(rule: IptablesRule): boolean {
   if (rule.target !== 'DROP' && rule.target !== 'REJECT') return false;
   const text = ` ${rule.args.join(' ')} `;
   const udp = / -p (udp|17) /.test(text);
@@ -59,11 +59,16 @@ export interface NftRule {
   text: string;
 }
 
-/**
- * Native nftables rules dropping UDP 8472, from `nft -a list ruleset` text. The tables
- * iptables-nft manages (ip filter/nat/mangle/raw/security) are left to the iptables check.
- */
+/** Native nftables rules dropping UDP 8472, from `nft -a list ruleset` text. */
 export function nftVxlanDrops(ruleset: string, iptablesIsNft: boolean): NftRule[] {
+  return nftRules(ruleset, iptablesIsNft).filter((r) => new RegExp(`\\b[ds]port (\\{[^}]*\\b)?${VXLAN_PORT}\\b`).test(r.text) && /\b(drop|reject)\b/.test(r.text));
+}
+
+/**
+ * The rules of native nftables chains, from `nft -a list ruleset` text, with their handles. The
+ * tables iptables-nft manages (ip and ip6 filter/nat/mangle/raw/security) are left to the iptables checks.
+ */
+export function nftRules(ruleset: string, iptablesIsNft: boolean): NftRule[] {
   const out: NftRule[] = [];
   let family = '';
   let table = '';
@@ -73,9 +78,9 @@ export function nftVxlanDrops(ruleset: string, iptablesIsNft: boolean): NftRule[
     let m: RegExpExecArray | null;
     if ((m = /^table (\S+) (\S+) \{/.exec(t))) [family, table, chain] = [m[1]!, m[2]!, ''];
     else if ((m = /^chain (\S+) \{/.exec(t))) chain = m[1]!;
-    else if (chain && new RegExp(`\\b[ds]port (\\{[^}]*\\b)?${VXLAN_PORT}\\b`).test(t) && /\b(drop|reject)\b/.test(t)) {
-      if (iptablesIsNft && family === 'ip' && ['filter', 'nat', 'mangle', 'raw', 'security'].includes(table)) continue;
-      out.push({ family, table, chain, handle: /# handle (\d+)/.exec(t)?.[1] ?? '', text: t });
+    else if (chain && /# handle \d+$/.test(t) && !/^(type|policy) /.test(t)) {
+      if (iptablesIsNft && (family === 'ip' || family === 'ip6') && ['filter', 'nat', 'mangle', 'raw', 'security'].includes(table)) continue;
+      out.push({ family, table, chain, handle: /# handle (\d+)/.exec(t)![1]!, text: t });
     }
   }
   return out;

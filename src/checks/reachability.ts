@@ -55,11 +55,29 @@ export function unreachableNodes(obs: ClusterObservation): string[] {
   });
 }
 
+/** CoreDNS replicas kubeadm (and kind) deploy: what scale-dns restores a Deployment scaled to zero to. */
+const DNS_REPLICAS = 2;
+
 /** Where the cluster DNS runs: ready endpoints exist, and not all of them sit on nodes the others cannot reach. */
 export function checkDnsPlacement(obs: ClusterObservation): Finding[] {
   const endpoints = obs.dnsEndpoints.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready);
   if (!endpoints.length) {
+    const replicas = obs.dnsDeployment?.spec?.replicas;
+    const scaledToZero: Finding[] =
+      replicas === 0
+        ? [
+            {
+              kind: 'dns-scaled-to-zero',
+              severity: 'critical',
+              summary: 'Deployment kube-system/coredns is scaled to 0 replicas: nothing answers behind the kube-dns Service',
+              evidence: [{ source: 'Deployment kube-system/coredns', observed: { replicas }, expected: { replicas: DNS_REPLICAS } }],
+              repair: 'scale-dns',
+              detail: { replicas: DNS_REPLICAS },
+            },
+          ]
+        : [];
     return [
+      ...scaledToZero,
       {
         kind: 'dns-no-endpoints',
         severity: 'critical',

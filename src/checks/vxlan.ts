@@ -1,6 +1,7 @@
 import { type Finding } from '../findings.js';
 import { type ClusterObservation } from '../observe/cluster.js';
-import { BACKEND_DATA, type NodeFacts, nodeFacts } from './cluster-facts.js';
+import { type NodeObservation } from '../observe/node.js';
+import { BACKEND_DATA, type NodeFacts, nodeFacts, VXLAN_PORT } from './cluster-facts.js';
 
 /**
  * flannel's vxlan programming, compared with the truth: each node's flannel.1 MAC (from its
@@ -24,6 +25,7 @@ export function checkVxlan(obs: ClusterObservation): Finding[] {
       });
       continue;
     }
+    findings.push(...vxlanDevice(f, o));
     if (f.annotatedVtepMac && f.annotatedVtepMac !== f.realVtepMac) {
       findings.push({
         kind: 'vtep-annotation-mismatch',
@@ -57,6 +59,54 @@ export function checkVxlan(obs: ClusterObservation): Finding[] {
         detail: { stale: stale.map((e) => ({ mac: e.mac, dst: e.dst })) },
       });
     }
+  }
+  return findings;
+}
+
+/**
+ * flannel.1 as flanneld v0.28.9 makes it (vxlan backend, `newVXLANDevice`): VNI 1, port 8472,
+ * the node's public IP as local address, learning off, the MTU of subnet.env, and up. VNI, port
+ * and local address cannot change on a live device: flanneld re-creates it when they differ.
+ */
+function vxlanDevice(f: NodeFacts, o: NodeObservation): Finding[] {
+  const link = o.links.find((l) => l.ifname === 'flannel.1')!;
+  const data = link.linkinfo?.info_data ?? {};
+  const mtu = Number(o.subnetEnv?.FLANNEL_MTU) || undefined;
+  const findings: Finding[] = [];
+  if (!link.flags.includes('UP')) {
+    findings.push({
+      kind: 'vxlan-device-down',
+      severity: 'critical',
+      node: f.name,
+      summary: `${f.name}: flannel.1 is down: the kernel dropped its routes and neighbours with it, and nothing leaves for other nodes' pods`,
+      evidence: [{ source: `${f.name}: ip -j -d link show flannel.1`, observed: link.flags, expected: 'UP' }],
+      repair: 'set-vxlan-device',
+      detail: { up: true },
+    });
+  }
+  const settable = { ...(mtu && link.mtu !== mtu ? { mtu } : {}), ...(data.learning === true ? { learning: false } : {}) };
+  if (Object.keys(settable).length) {
+    findings.push({
+      kind: 'vxlan-device-misconfigured',
+      severity: 'warning',
+      node: f.name,
+      summary: `${f.name}: flannel.1 has ${[settable.mtu ? `MTU ${link.mtu} (subnet.env says ${mtu})` : '', settable.learning === false ? 'learning on (flanneld turns it off and programs every peer)' : ''].filter(Boolean).join(' and ')}`,
+      evidence: [{ source: `${f.name}: ip -j -d link show flannel.1`, observed: { mtu: link.mtu, learning: data.learning ?? null }, expected: { mtu, learning: false } }],
+      repair: 'set-vxlan-device',
+      detail: settable,
+    });
+  }
+  const fixed = { id: 1, port: VXLAN_PORT, ...(f.internalIp ? { local: f.internalIp } : {}) };
+  const wrong = Object.entries(fixed).filter(([k, v]) => data[k as keyof typeof data] !== undefined && data[k as keyof typeof data] !== v);
+  if (wrong.length) {
+    findings.push({
+      kind: 'vxlan-device-misconfigured',
+      severity: 'critical',
+      node: f.name,
+      summary: `${f.name}: flannel.1 has ${wrong.map(([k]) => `${k} ${String(data[k as keyof typeof data])}`).join(', ')}; flanneld makes it with ${wrong.map(([k, v]) => `${k} ${v}`).join(', ')} and re-creates a device that differs when it starts`,
+      evidence: [{ source: `${f.name}: ip -j -d link show flannel.1`, observed: Object.fromEntries(wrong.map(([k]) => [k, data[k as keyof typeof data]])), expected: Object.fromEntries(wrong) }],
+      repair: 'restart-flanneld',
+    });
   }
   return findings;
 }

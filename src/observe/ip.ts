@@ -55,6 +55,20 @@ const FdbEntry = z.looseObject({
 });
 export type FdbEntry = z.infer<typeof FdbEntry>;
 
+const RoutingRule = z.looseObject({
+  priority: z.number(),
+  src: z.string().optional(),
+  srclen: z.number().optional(),
+  dst: z.string().optional(),
+  dstlen: z.number().optional(),
+  table: z.string().optional(),
+  action: z.string().optional(),
+  iif: z.string().optional(),
+  oif: z.string().optional(),
+  fwmark: z.string().optional(),
+});
+export type RoutingRule = z.infer<typeof RoutingRule>;
+
 /** `ip -j` prints nothing (not `[]`) for an empty table. */
 function parseList<T>(schema: z.ZodType<T>, what: string, text: string): T[] {
   if (!text.trim()) return [];
@@ -68,6 +82,7 @@ export const parseLinks = (text: string) => parseList(Link, 'ip -j -d link', tex
 export const parseAddresses = (text: string) => parseList(Address, 'ip -j addr', text);
 export const parseRoutes = (text: string) => parseList(Route, 'ip -j route', text);
 export const parseNeighbours = (text: string) => parseList(Neighbour, 'ip -j neigh', text);
+export const parseRules = (text: string) => parseList(RoutingRule, 'ip -j rule', text);
 export const parseFdb = (text: string) => parseList(FdbEntry, 'bridge -j fdb', text);
 
 /** IPv4 addresses of an interface as "a.b.c.d/len". */

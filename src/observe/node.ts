@@ -1,6 +1,6 @@
 import { type Executor, execAll, type NodeFiles } from '../access.js';
 import { type CommandResult } from '../exec.js';
-import { type Address, type FdbEntry, type Link, type Neighbour, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes, type Route } from './ip.js';
+import { type Address, type FdbEntry, type Link, type Neighbour, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes, parseRules, type Route, type RoutingRule } from './ip.js';
 import { type IptablesTables, parseIptablesSave } from './iptables.js';
 
 /** Everything the checks read from one node, taken in one parallel pass. */
@@ -11,6 +11,9 @@ export interface NodeObservation {
   routes: Route[];
   neighbours: Neighbour[];
   fdb: FdbEntry[];
+  /** Policy routing rules (`ip rule`). */
+  rules: RoutingRule[];
+  /** The global sysctls below, and every interface's net.ipv4.conf.<dev>.forwarding and rp_filter. */
   sysctls: Record<string, string>;
   /** The rules of the iptables the node's programs use (`iptables` on PATH), and legacy ones if any exist. */
   iptables: { flavour: 'nf_tables' | 'legacy'; tables: IptablesTables; legacy?: IptablesTables };
@@ -25,7 +28,7 @@ export const SYSCTLS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptabl
 
 export async function observeNode(node: string, exec: Executor, files: NodeFiles): Promise<NodeObservation> {
   const errors: string[] = [];
-  const [links, addresses, routes, neighbours, fdb, sysctls, version, save, legacyNames, nft, subnetEnv] = await execAll(
+  const [links, addresses, routes, neighbours, fdb, sysctls, confs, rules, version, save, legacyNames, nft, subnetEnv] = await execAll(
     exec,
     [
       ['ip', '-j', '-d', 'link', 'show'],
@@ -34,6 +37,9 @@ export async function observeNode(node: string, exec: Executor, files: NodeFiles
       ['ip', '-j', 'neigh', 'show'],
       ['bridge', '-j', 'fdb', 'show'],
       ['sysctl', ...SYSCTLS],
+      // Every interface's forwarding and rp_filter in one read (no glob without a shell).
+      ['grep', '-r', '--include=forwarding', '--include=rp_filter', '', '/proc/sys/net/ipv4/conf'],
+      ['ip', '-j', 'rule', 'show'],
       ['iptables', '-V'],
       ['iptables-save'],
       // Legacy tables exist in this namespace only if something loaded them; iptables-legacy-save
@@ -59,7 +65,8 @@ export async function observeNode(node: string, exec: Executor, files: NodeFiles
     routes: parseRoutes(out(routes!)),
     neighbours: parseNeighbours(out(neighbours!)),
     fdb: parseFdb(out(fdb!)),
-    sysctls: parseSysctl(sysctls!.stdout),
+    rules: parseRules(out(rules!)),
+    sysctls: { ...parseConfFiles(confs!.stdout), ...parseSysctl(sysctls!.stdout) },
     iptables: { flavour, tables: parseIptablesSave(out(save!)), ...(legacy ? { legacy } : {}) },
     nftRuleset: nft!.exitCode === 0 ? nft!.stdout : '',
     ...(subnetEnv!.exitCode === 0 ? { subnetEnv: parseEnvFile(subnetEnv!.stdout) } : {}),
@@ -71,6 +78,13 @@ export async function observeNode(node: string, exec: Executor, files: NodeFiles
 export function parseSysctl(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of text.matchAll(/^([\w.-]+)\s*=\s*(.*)$/gm)) out[m[1]!] = m[2]!.trim();
+  return out;
+}
+
+/** `grep -r '' /proc/sys/net/ipv4/conf` lines ("/proc/sys/net/ipv4/conf/cni0/forwarding:1") as sysctl keys. */
+export function parseConfFiles(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^\/proc\/sys\/net\/ipv4\/conf\/([^/]+)\/(\w+):(.*)$/gm)) out[`net.ipv4.conf.${m[1]!}.${m[2]!}`] = m[3]!.trim();
   return out;
 }
 

@@ -14,11 +14,15 @@ const ORDER: RepairKind[] = [
   'delete-nft-rule',
   'forward-policy-accept',
   'enable-ip-forward',
+  'enable-interface-forwarding',
+  'delete-ip-rule',
   'recreate-cni0',
+  'set-vxlan-device',
   'restore-vtep-annotation',
   'fix-vxlan-peer',
   'restart-flanneld',
   'move-dns',
+  'scale-dns',
 ];
 
 /** One plan per repair and node, for every finding that has a repair. */
@@ -60,9 +64,13 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
       const rules = findings.map((f) => ({ f, d: f.detail as { family: string; table: string; chain: string; handle: string } }));
       return {
         ...base,
-        summary: `${node}: delete ${rules.length} nftables rule(s) dropping vxlan`,
-        steps: rules.map(({ f, d }) => exec(['nft', 'delete', 'rule', d.family, d.table, d.chain, 'handle', d.handle], `remove: ${f.summary}`)),
-        postcondition: uniqueBy(rules, ({ d }) => `${d.family} ${d.table} ${d.chain}`).map(({ d }) => ({ kind: 'no-nft-vxlan-drop', node: node!, family: d.family, table: d.table, chain: d.chain })),
+        summary: `${node}: delete ${rules.length} nftables rule(s) dropping vxlan or pod traffic`,
+        steps: uniqueBy(rules, ({ d }) => `${d.family} ${d.table} ${d.chain} ${d.handle}`).map(({ f, d }) => exec(['nft', 'delete', 'rule', d.family, d.table, d.chain, 'handle', d.handle], `remove: ${f.summary}`)),
+        // A vxlan drop must be gone from its chain whatever its handle; another drop, by its handle.
+        postcondition: [
+          ...uniqueBy(rules.filter(({ f }) => f.kind === 'vxlan-blocked'), ({ d }) => `${d.family} ${d.table} ${d.chain}`).map(({ d }): Expectation => ({ kind: 'no-nft-vxlan-drop', node: node!, family: d.family, table: d.table, chain: d.chain })),
+          ...rules.filter(({ f }) => f.kind !== 'vxlan-blocked').map(({ d }): Expectation => ({ kind: 'no-nft-rule', node: node!, ...d })),
+        ],
       };
     }
     case 'forward-policy-accept': {
@@ -81,6 +89,58 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
         steps: [exec(['sysctl', '-w', 'net.ipv4.ip_forward=1'], first.summary)],
         postcondition: [{ kind: 'sysctl', node: node!, key: 'net.ipv4.ip_forward', value: '1' }],
       };
+    case 'enable-interface-forwarding': {
+      const sysctls = uniqueBy(
+        findings.map((f) => f.detail as { key: string; path: string }),
+        (d) => d.key,
+      );
+      return {
+        ...base,
+        summary: `${node}: turn forwarding back on for ${sysctls.map((d) => d.path.split('/')[3]).join(', ')}`,
+        steps: sysctls.map((d) => exec(['sysctl', '-w', `${d.path}=1`], first.summary)),
+        postcondition: sysctls.map((d): Expectation => ({ kind: 'sysctl', node: node!, key: d.key, value: '1' })),
+      };
+    }
+    case 'delete-ip-rule': {
+      const rules = uniqueBy(
+        findings.map((f) => f.detail as { priority: number; selector: string[] }),
+        (d) => `${d.priority} ${d.selector.join(' ')}`,
+      );
+      return {
+        ...base,
+        summary: `${node}: delete ${rules.length} policy routing rule(s) diverting pod traffic from the main table`,
+        steps: rules.map((d) => exec(['ip', 'rule', 'del', 'priority', String(d.priority), ...d.selector], first.summary)),
+        postcondition: rules.map((d): Expectation => ({ kind: 'no-ip-rule', node: node!, priority: d.priority, selector: d.selector })),
+      };
+    }
+    case 'set-vxlan-device': {
+      const want = Object.assign({}, ...findings.map((f) => f.detail)) as { up?: boolean; mtu?: number; learning?: boolean };
+      const steps = [
+        ...(want.mtu ? [exec(['ip', 'link', 'set', 'flannel.1', 'mtu', String(want.mtu)], 'MTU from subnet.env (FLANNEL_MTU)')] : []),
+        ...(want.learning === false ? [exec(['ip', 'link', 'set', 'flannel.1', 'type', 'vxlan', 'nolearning'], 'flanneld makes flannel.1 with learning off')] : []),
+        ...(want.up ? [exec(['ip', 'link', 'set', 'flannel.1', 'up'], first.summary)] : []),
+      ];
+      return {
+        ...base,
+        summary: `${node}: set flannel.1 back as flanneld makes it (${steps.map((s) => (s.kind === 'exec' ? s.argv.slice(4).join(' ') : '')).join('; ')})`,
+        steps,
+        postcondition: [{ kind: 'vxlan-device', node: node!, ...want }],
+      };
+    }
+    case 'scale-dns': {
+      const replicas = (first.detail as { replicas: number }).replicas;
+      return {
+        ...base,
+        summary: `scale CoreDNS back to ${replicas} replicas`,
+        steps: [
+          { kind: 'patch', resource: 'Deployment', namespace: 'kube-system', name: 'coredns', patchType: 'merge', body: { spec: { replicas } }, why: first.summary },
+          { kind: 'wait-rollout', namespace: 'kube-system', name: 'coredns', timeoutMs: 60_000, why: 'the new DNS pods ready' },
+        ],
+        postcondition: [{ kind: 'dns-ready', replicas }],
+        // The EndpointSlice controller follows the rollout.
+        settleMs: 5_000,
+      };
+    }
     case 'recreate-cni0':
       return { ...base, summary: `${node}: recreate cni0 from subnet.env and re-attach every pod veth in hairpin mode`, ...(await cni0Plan(node!, findings, obs, access)) };
     case 'restore-vtep-annotation': {

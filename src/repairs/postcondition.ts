@@ -1,5 +1,6 @@
 import { nodeFacts, VXLAN_PORT } from '../checks/cluster-facts.js';
-import { nftVxlanDrops } from '../checks/firewall.js';
+import { nftRules, nftVxlanDrops } from '../checks/firewall.js';
+import { ruleSelector } from '../checks/routing.js';
 import { type ClusterObservation } from '../observe/cluster.js';
 import { ipv4Of } from '../observe/ip.js';
 import { type IptablesRule } from '../observe/iptables.js';
@@ -26,11 +27,19 @@ export type Expectation =
   /** No rule with these arguments in the chain, read from the tables `binary` manages. */
   | { kind: 'no-iptables-rule'; node: string; binary: string; table: string; chain: string; args: string[] }
   | { kind: 'no-nft-vxlan-drop'; node: string; family: string; table: string; chain: string }
+  /** The native nftables rule with this handle is gone. */
+  | { kind: 'no-nft-rule'; node: string; family: string; table: string; chain: string; handle: string }
+  /** flannel.1 is up, with this MTU and learning off (what is named). */
+  | { kind: 'vxlan-device'; node: string; up?: boolean; mtu?: number; learning?: boolean }
+  /** No policy routing rule with this priority and selector. */
+  | { kind: 'no-ip-rule'; node: string; priority: number; selector: string[] }
   | { kind: 'forward-policy'; node: string; binary: string; policy: string }
   /** The Node's flannel backend-data annotation names this VtepMAC. */
   | { kind: 'vtep-annotation'; node: string; mac: string }
   /** The kube-dns Service has ready endpoints, none on these nodes. */
-  | { kind: 'dns-off'; nodes: string[] };
+  | { kind: 'dns-off'; nodes: string[] }
+  /** The coredns Deployment asks for this many replicas and the kube-dns Service has a ready endpoint. */
+  | { kind: 'dns-ready'; replicas: number };
 
 export interface Unmet {
   expected: Expectation;
@@ -56,6 +65,11 @@ function evaluate(e: Expectation, obs: ClusterObservation): Reading {
     const ready = obs.dnsEndpoints.flatMap((s) => s.endpoints ?? []).filter((x) => x.conditions?.ready);
     return { holds: ready.length > 0 && ready.every((x) => !e.nodes.includes(x.nodeName ?? '')), observed: ready.map((x) => `${x.addresses.join(',')} on ${x.nodeName ?? '?'}`) };
   }
+  if (e.kind === 'dns-ready') {
+    const ready = obs.dnsEndpoints.flatMap((s) => s.endpoints ?? []).filter((x) => x.conditions?.ready);
+    const replicas = obs.dnsDeployment?.spec?.replicas;
+    return { holds: replicas === e.replicas && ready.length > 0, observed: { replicas: replicas ?? null, readyEndpoints: ready.length } };
+  }
   if (e.kind === 'vtep-annotation') {
     const node = obs.nodes.find((n) => n.metadata?.name === e.node);
     const annotated = node ? nodeFacts(node, undefined).annotatedVtepMac : undefined;
@@ -66,7 +80,7 @@ function evaluate(e: Expectation, obs: ClusterObservation): Reading {
   return evaluateOnNode(e, o);
 }
 
-function evaluateOnNode(e: Exclude<Expectation, { kind: 'dns-off' | 'vtep-annotation' }>, o: NodeObservation): Reading {
+function evaluateOnNode(e: Exclude<Expectation, { kind: 'dns-off' | 'dns-ready' | 'vtep-annotation' }>, o: NodeObservation): Reading {
   switch (e.kind) {
     case 'sysctl': {
       const value = o.sysctls[e.key];
@@ -113,6 +127,22 @@ function evaluateOnNode(e: Exclude<Expectation, { kind: 'dns-off' | 'vtep-annota
       const drops = nftVxlanDrops(o.nftRuleset, o.iptables.flavour === 'nf_tables').filter((r) => r.family === e.family && r.table === e.table && r.chain === e.chain);
       return { holds: !drops.length, observed: drops.map((r) => r.text) };
     }
+    case 'no-nft-rule': {
+      const rule = nftRules(o.nftRuleset, o.iptables.flavour === 'nf_tables').find((r) => r.family === e.family && r.table === e.table && r.chain === e.chain && r.handle === e.handle);
+      return { holds: !rule, observed: rule?.text ?? null };
+    }
+    case 'vxlan-device': {
+      const link = o.links.find((l) => l.ifname === 'flannel.1');
+      if (!link) return { holds: false, observed: 'missing' };
+      const up = link.flags.includes('UP');
+      const learning = link.linkinfo?.info_data?.learning;
+      const holds = (e.up === undefined || up === e.up) && (e.mtu === undefined || link.mtu === e.mtu) && (e.learning === undefined || learning === e.learning);
+      return { holds, observed: { up, mtu: link.mtu, learning: learning ?? null } };
+    }
+    case 'no-ip-rule': {
+      const same = (o.rules ?? []).filter((r) => r.priority === e.priority && JSON.stringify(ruleSelector(r)) === JSON.stringify(e.selector));
+      return { holds: !same.length, observed: same.length ? `${e.priority}: ${e.selector.join(' ')}` : null };
+    }
     case 'forward-policy': {
       const policy = o.iptables.tables.filter?.FORWARD?.policy;
       return { holds: policy === e.policy, observed: policy ?? null };
@@ -155,6 +185,14 @@ export function describeExpectation(e: Expectation): string {
       return `${e.node}: nothing in nft ${e.family} ${e.table}/${e.chain} drops UDP ${VXLAN_PORT}`;
     case 'forward-policy':
       return `${e.node}: ${e.binary} FORWARD policy ${e.policy}`;
+    case 'no-nft-rule':
+      return `${e.node}: no nft rule handle ${e.handle} in ${e.family} ${e.table}/${e.chain}`;
+    case 'vxlan-device':
+      return `${e.node}: flannel.1 ${[e.up ? 'up' : '', e.mtu ? `mtu ${e.mtu}` : '', e.learning === false ? 'learning off' : ''].filter(Boolean).join(', ')}`;
+    case 'no-ip-rule':
+      return `${e.node}: no policy routing rule "${e.priority}: ${e.selector.join(' ')}"`;
+    case 'dns-ready':
+      return `coredns at ${e.replicas} replicas, kube-dns with a ready endpoint`;
     case 'vtep-annotation':
       return `Node ${e.node}: VtepMAC annotation ${e.mac}`;
     case 'dns-off':

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DrillJournal } from '../../harness/runner/drill.js';
+import { type RunJournal } from '../../harness/report/journal.js';
 import { firedrill, labUnavailable, leftovers } from '../support/lab.js';
 
 // `firedrill run` as CI and an SRE run it: it makes its own lab, drills, prints the summary, removes the lab.
@@ -34,9 +34,9 @@ describe('firedrill run refuses bad input with exit 2', () => {
   });
 
   it.each([
-    ['missing argv', JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}' }] }), /is not a valid runbook: steps\.0\.argv: /],
-    ['an unknown field', JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}', argv: ['true'], timeout: '5s' }] }), /is not a valid runbook: steps\.0: Unrecognized key: "timeout"/],
-    ['a JSON syntax error', '{"steps": [],}', /is not valid JSON: .*position 13/],
+    ['missing argv', JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}' }] }), /is not valid:\n.*bad\.json:1:\d+: steps\.0\.argv: /],
+    ['an unknown field', JSON.stringify({ steps: [{ kind: 'exec', node: '{{target}}', argv: ['true'], shell: 'sh' }] }), /bad\.json:1:\d+: steps\.0: Unrecognized key: "shell"/],
+    ['a JSON syntax error', '{"steps": [1,}', /bad\.json:1:14: .* is not valid YAML/],
   ])('names what is wrong in a runbook file: %s', async (_what, text, message) => {
     const file = join(scratch, 'bad.json');
     await writeFile(file, text);
@@ -53,7 +53,7 @@ describe.skipIf(unavailable)(`firedrill run on its own lab (${unavailable ?? 'ro
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^SCENARIO\s+TARGET\s+REPAIRED BY\s+SYMPTOM\s+DETECTED\s+MTTD\s+MTTR\s+RESULT$/m);
     expect(r.stdout).toContain('6/6 drills recovered');
-    const journal = JSON.parse(await readFile(journalFile, 'utf8')) as DrillJournal[];
+    const journal = (JSON.parse(await readFile(journalFile, 'utf8')) as RunJournal).drills;
     expect(journal.map((j) => j.scenario)).toEqual(['cni0-deleted', 'ip-forward-off', 'wrong-vtep-mac', 'vxlan-blocked', 'forward-reject', 'dns-unreachable-node']);
     expect(journal.every((j) => j.probes.length > 0 && j.detection?.mttdMs !== undefined && j.recovery?.mttrMs !== undefined)).toBe(true);
     expect(await leftovers('fdrun')).toEqual([]);
@@ -68,7 +68,7 @@ describe.skipIf(unavailable)(`firedrill run on its own lab (${unavailable ?? 'ro
     it('--repair none only watches: the fault stays, the drill fails at its timeout with the findings as evidence', { timeout: 180_000 }, async () => {
       const r = await firedrill(['run', 'ip-forward-off', '--repair', 'none', '--name', 'fdrun', '--json']);
       expect(r.exitCode).toBe(1);
-      const [j] = JSON.parse(r.stdout) as DrillJournal[];
+      const [j] = (JSON.parse(r.stdout) as RunJournal).drills;
       expect(j!.verdict).toBe('not-recovered');
       expect(j!.findings.remaining.map((f) => f.kind)).toContain('ip-forward-off');
       expect(j!.steps.find((s) => s.name === 'restore')?.ok).toBe(true);
@@ -79,7 +79,7 @@ describe.skipIf(unavailable)(`firedrill run on its own lab (${unavailable ?? 'ro
       await writeFile(script, '#!/bin/sh\nexec ip netns exec "$FIREDRILL_TARGET_NODE" sysctl -w net.ipv4.ip_forward=1\n', { mode: 0o755 });
       const r = await firedrill(['run', 'ip-forward-off', '--repair', `exec:${script}`, '--name', 'fdrun', '--json']);
       expect(r.exitCode, r.stderr).toBe(0);
-      const [j] = JSON.parse(r.stdout) as DrillJournal[];
+      const [j] = (JSON.parse(r.stdout) as RunJournal).drills;
       expect(j!.repairer).toBe(`exec ${script}`);
       expect(j!.verdict).toBe('recovered');
     });

@@ -5,8 +5,9 @@ import { clusterConfig } from '../../harness/backends/kind/cluster-config.js';
 import { hasCapability } from '../../harness/backends/kind/host.js';
 import { hostNetwork } from '../../harness/backends/kind/host-network.js';
 import { kubeFlannelManifest } from '../../harness/backends/kind/manifests.js';
+import { parseBatch } from '../../harness/backends/kind/docker-exec.js';
 import { overlaps } from '../../harness/backends/kind/network.js';
-import { manifest } from '../../harness/components.js';
+import { components, manifest } from '../../harness/components.js';
 
 const base = { clusterName: 'firedrill-t', nodes: 3, etcdTag: '3.6.9-0', corednsTag: 'v1.14.2' };
 
@@ -67,5 +68,23 @@ describe('the vendored kube-flannel.yml', () => {
     expect(text).toContain(`ghcr.io/flannel-io/flannel:${manifest.components.flannel!.version}`);
     expect(text).toContain(`ghcr.io/flannel-io/flannel-cni-plugin:${manifest.components['flannel-cni-plugin']!.version}`);
     expect(await readFile(new URL('../../harness/backends/kind/manifests/kube-flannel.yml', import.meta.url), 'utf8')).toBe(text);
+  });
+});
+
+describe('the batch runner', () => {
+  it('reads one result per argv back, in order, output byte for byte', () => {
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    const out = ['1 3', b64(''), b64('boom\n'), '0 0', b64('a b\né\u0001\n'), b64(''), ''].join('\n');
+    const [first, second] = parseBatch([['echo', 'a b'], ['sh', '-c', 'exit 3']], out, 12);
+    expect(first).toEqual({ argv: ['echo', 'a b'], exitCode: 0, stdout: 'a b\né\u0001\n', stderr: '', durationMs: 12 });
+    expect(second).toMatchObject({ exitCode: 3, stderr: 'boom\n' });
+    expect(() => parseBatch([['true'], ['false']], '0 0\n\n\n', 1)).toThrow(/no result for false/);
+  });
+});
+
+describe('the manifest', () => {
+  it('pins kind once: the kind section and the kind component agree', () => {
+    expect(components().find((c) => c.name === 'kind')?.version).toBe(manifest.kind.version);
+    expect(manifest.kind.nodeImage).toMatch(new RegExp(`^kindest/node:${manifest.components.kubernetes!.version}@sha256:[0-9a-f]{64}$`));
   });
 });

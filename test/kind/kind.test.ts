@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DrillJournal } from '../../harness/runner/drill.js';
+import { type RunJournal } from '../../harness/report/journal.js';
 import { cliPath, firedrill } from '../support/lab.js';
 import { kindLeftovers, kindUnavailable } from '../support/kind.js';
 
@@ -10,11 +10,13 @@ const NAME = 'kt';
 
 const drills = async (args: string[]) => {
   const r = await firedrill(['run', '--backend', 'kind', '--name', NAME, '--json', ...args]);
-  return { ...r, journals: r.stdout.trim() ? (JSON.parse(r.stdout) as DrillJournal[]) : [] };
+  return { ...r, journals: r.stdout.trim() ? (JSON.parse(r.stdout) as RunJournal).drills : [] };
 };
 
 describe.skipIf(unavailable)(`the kind backend (${unavailable ?? 'Docker, root and components present'})`, () => {
   beforeAll(async () => {
+    // A run that was killed (a CI machine reused) may have left this cluster: start clean.
+    await firedrill(['kind', 'down', '--name', NAME]);
     const up = await firedrill(['kind', 'up', '--name', NAME]);
     expect(up.exitCode, up.stderr).toBe(0);
   }, 1_800_000);

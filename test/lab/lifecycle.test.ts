@@ -48,7 +48,7 @@ describe('lab up refuses bad input with exit 2 and creates nothing', () => {
     [['--nodes', '1000'], '--nodes must be a whole number from 1 to 50 (got "1000")'],
     [['--nodes', 'three'], '--nodes must be a whole number from 1 to 50 (got "three")'],
     [['--pods-per-node', '-1'], '--pods-per-node must be a whole number'],
-    [['--name', 'Bad_Name'], 'invalid lab name "Bad_Name"'],
+    [['--name', 'Bad_Name'], 'invalid cluster name "Bad_Name"'],
   ])('lab up %j', async (args, message) => {
     const r = await firedrill(['lab', 'up', '--name', 'fdbad', ...args]);
     expect(r.exitCode).toBe(2);

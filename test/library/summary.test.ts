@@ -3,7 +3,7 @@ import { formatFidelity, formatSummary } from '../../harness/report/summary.js';
 import { type DrillJournal } from '../../harness/runner/drill.js';
 
 const journal = (over: Partial<DrillJournal>): DrillJournal => ({
-  scenario: 'wrong-vtep-mac', title: '', target: 'fd-worker', backend: 'lab', cluster: 'fd', repairer: 'runbook naive', startedAt: '',
+  scenario: 'wrong-vtep-mac', title: '', target: 'fd-worker', backend: 'lab', cluster: 'fd', repairer: 'runbook naive', repeat: 1, startedAt: '',
   steps: [], injected: [], repair: [], restore: [], findings: { detected: [], remaining: [] }, probes: [], verdict: 'not-recovered', ...over,
 });
 

@@ -1,9 +1,10 @@
 import { type ClusterAccess, type PodHandle } from '../../../src/access.js';
-import { CommandError } from '../../../src/exec.js';
+import { CommandError, type RunOptions } from '../../../src/exec.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { type Kube, isReady } from '../../../src/kube/client.js';
 import { failure } from '../../errors.js';
 import { watchUntil } from '../../kube-watch.js';
+import { waitFor } from '../../wait.js';
 import { containerExecutor } from './docker-exec.js';
 import { hostNetwork } from './host-network.js';
 
@@ -42,17 +43,18 @@ export function kindAccess(o: KindAccessOptions): ClusterAccess {
     kubeconfig: o.kubeconfig,
     node,
     pod(pod) {
+      const inPod = async (argv: readonly string[], options: RunOptions | undefined) =>
+        node(pod.node).exec(['nsenter', '-t', await containerPid(pod), '-n', '-m', '--', ...argv], { ...options, check: false });
       return {
         async exec(argv, options) {
-          const pid = await containerPid(pod);
-          try {
-            return await node(pod.node).exec(['nsenter', '-t', pid, '-n', '-m', '--', ...argv], options);
-          } catch (e) {
-            // A restarted container has a new pid: look it up again once.
-            if (!(e instanceof CommandError) || !/nsenter: .*(No such file|No such process|cannot open)/.test(e.result.stderr)) throw e;
+          let r = await inPod(argv, options);
+          // A restarted container has a new pid: look it up again, once.
+          if (r.exitCode !== 0 && /^nsenter: /m.test(r.stderr)) {
             pids.delete(pod.uid);
-            return node(pod.node).exec(['nsenter', '-t', await containerPid(pod), '-n', '-m', '--', ...argv], options);
+            r = await inPod(argv, options);
           }
+          if (options?.check !== false && r.exitCode !== 0) throw new CommandError(r, `exited with status ${r.exitCode} (in pod ${pod.namespace}/${pod.name})`);
+          return r;
         },
       };
     },
@@ -62,6 +64,16 @@ export function kindAccess(o: KindAccessOptions): ClusterAccess {
         // The naive runbook's `systemctl restart containerd kubelet`, as on a real node.
         await node(nodeName).exec(['systemctl', 'restart', 'containerd', 'kubelet'], { timeoutMs: 120_000 });
         pids.clear();
+        // systemctl returns before containerd serves CRI again ("server is not initialized yet"):
+        // the node is back when it does, as an SRE would check with crictl.
+        await waitFor(
+          `containerd's CRI on ${nodeName} after the restart`,
+          async () => {
+            const r = await node(nodeName).exec(['crictl', 'ps', '-q'], { check: false });
+            return r.exitCode === 0 ? { done: true, value: true } : { done: false, reason: r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}` };
+          },
+          { timeoutMs: 60_000, intervalMs: 200 },
+        );
         return;
       }
       await restartFlannelPod(await o.kube(), nodeName);

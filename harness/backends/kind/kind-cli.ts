@@ -28,6 +28,7 @@ export class KindCli {
     await this.kind(['create', 'cluster', '--name', o.clusterName, '--config', o.configFile, '--image', o.image, '--kubeconfig', o.kubeconfig, '--wait', '0s'], {
       env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: o.network },
       timeoutMs: 600_000,
+      ...(o.signal ? { signal: o.signal } : {}),
     });
   }
 
@@ -52,7 +53,7 @@ export class KindCli {
     await this.kind(['export', 'logs', dir, '--name', clusterName], { timeoutMs: 300_000 });
   }
 
-  private async kind(args: string[], options: { env?: Record<string, string>; timeoutMs: number }) {
+  private async kind(args: string[], options: { env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal }) {
     const r = await run([this.binary, ...args], { ...options, check: false });
     if (r.exitCode !== 0) throw failure(`kind ${args.slice(0, 2).join(' ')} failed (exit ${r.exitCode}):\n${(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n')}`, 'see the lines above; `firedrill prune` removes what a failed run left');
     return r;

@@ -3,16 +3,17 @@ import { run } from '../../../src/exec.js';
 import { KindCli } from './kind-cli.js';
 import { kindClusterName } from './names.js';
 import { removeClusterNetwork } from './network.js';
-import { removeKindState } from './state.js';
+import { readKindState, removeKindState } from './state.js';
 
 /** Removes a kind drill cluster and everything firedrill made for it: nodes, docker network, host rules, state. Idempotent. */
 export async function kindDown(name: string, say: (line: string) => void, cacheRoot: string): Promise<void> {
   const clusterName = kindClusterName(name);
   const kind = await KindCli.fromCache(cacheRoot);
+  const known = (await readKindState(name)) !== undefined;
   if ((await kind.clusters()).includes(clusterName)) {
     say(`kind delete cluster ${clusterName}`);
     await kind.deleteCluster(clusterName);
-  }
+  } else if (!known) say(`no kind cluster ${clusterName} made by firedrill here (\`firedrill kind list\` shows them); removing any leftovers of it`);
   const label = networkRuleLabel(name);
   const rules = await removeHostRules((comment) => comment === label);
   if (rules) say(`removed ${rules} host iptables rule(s) labelled ${networkRuleLabel(name)}`);

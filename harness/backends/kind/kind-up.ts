@@ -7,6 +7,7 @@ import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
 import { usageError } from '../../errors.js';
 import { dockerClient } from '../../docker/client.js';
 import { interruptible } from '../../interrupt.js';
+import { warnOnLowInotifyLimit } from '../../preflight.js';
 import { watchUntil } from '../../kube-watch.js';
 import { type Poll, waitFor } from '../../wait.js';
 import { probeObjects } from '../lab/addons.js';
@@ -45,6 +46,7 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
   if ((await readKindState(o.name)) || (await kind.clusters()).includes(clusterName)) {
     throw usageError(`a kind cluster named "${clusterName}" already exists`, `remove it with \`firedrill kind down --name ${o.name}\`, or pick another --name`);
   }
+  warnOnLowInotifyLimit(o.say);
   const started = performance.now();
   const images = await ensureKindImages({ cacheRoot: o.cacheRoot, say: (l) => o.say(`images: ${l}`) });
   const dir = kindDir(o.name);
@@ -70,7 +72,7 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
       const patches = [host.cgroupV1 && 'failCgroupV1: false (cgroup v1 host)', host.lacksSysResource && 'restrict_oom_score_adj (no CAP_SYS_RESOURCE)'].filter(Boolean);
       o.say(`kind create cluster ${clusterName}: ${o.nodes} nodes from ${images.node}, docker network ${state.network} (${state.subnet})${patches.length ? `, host patches: ${patches.join(', ')}` : ''}`);
       signal.throwIfAborted();
-      await kind.createCluster({ clusterName, configFile, image: images.node, kubeconfig: state.kubeconfig, network: state.network });
+      await kind.createCluster({ clusterName, configFile, image: images.node, kubeconfig: state.kubeconfig, network: state.network, signal });
       const kube = await connect(state.kubeconfig);
       state.nodes = await nodesOf(kube);
       await writeKindState(state);
@@ -105,6 +107,7 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
       }
       o.say(`removing the half-built kind cluster ${clusterName}`);
       await kindDown(o.name, o.say, o.cacheRoot);
+      o.say(`removed ${clusterName}, its docker network and its state`);
     },
   );
 }

@@ -9,7 +9,7 @@ import { type Component, components } from '../../components.js';
 import { failure, usageError } from '../../errors.js';
 import { interruptible } from '../../interrupt.js';
 import { packageInfo } from '../../package-info.js';
-import { requireRoot, requireTools } from '../../preflight.js';
+import { requireRoot, requireTools, warnOnLowInotifyLimit } from '../../preflight.js';
 import { binaryPath, requireBinary } from '../../setup/cache.js';
 import { type Poll, waitFor } from '../../wait.js';
 import { coreDnsAccount, coreDnsObjects, flannelCniConf, flannelNetConf, flannelObjects, kubeProxyObjects, LAB_PROBE_IMAGE, probeObjects } from './addons.js';
@@ -56,6 +56,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   if (existing) {
     throw usageError(`a lab named "${options.name}" already exists (status ${existing.status})`, `remove it with \`firedrill lab down --name ${options.name}\`, or pick another --name`);
   }
+  warnOnLowInotifyLimit(options.say);
   const started = performance.now();
   const timings: Record<string, number> = {};
   const mark = (step: string) => (timings[step] = Math.round(performance.now() - started) / 1000);

@@ -23,8 +23,8 @@ export const stateRoot = () => process.env.FIREDRILL_STATE ?? '/run/firedrill';
 export function validateLabName(name: string): string {
   if (!LAB_NAME.test(name)) {
     throw usageError(
-      `invalid lab name "${name}"`,
-      'a lab name is 1-12 lower-case letters and digits, starting with a letter (it prefixes every namespace the lab creates), e.g. --name fd',
+      `invalid cluster name "${name}"`,
+      'a cluster name is 1-12 lower-case letters and digits, starting with a letter (a lab prefixes its namespaces with it; a kind cluster is firedrill-<name>), e.g. --name fd',
     );
   }
   return name;
