@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { clusterConfig } from '../../harness/backends/kind/cluster-config.js';
@@ -8,6 +11,7 @@ import { kubeFlannelManifest } from '../../harness/backends/kind/manifests.js';
 import { parseBatch } from '../../harness/backends/kind/docker-exec.js';
 import { overlaps } from '../../harness/backends/kind/network.js';
 import { components, manifest } from '../../harness/components.js';
+import { listLabDirs } from '../../harness/backends/lab/state.js';
 
 const base = { clusterName: 'firedrill-t', nodes: 3, etcdTag: '3.6.9-0', corednsTag: 'v1.14.2' };
 
@@ -86,5 +90,23 @@ describe('the manifest', () => {
   it('pins kind once: the kind section and the kind component agree', () => {
     expect(components().find((c) => c.name === 'kind')?.version).toBe(manifest.kind.version);
     expect(manifest.kind.nodeImage).toMatch(new RegExp(`^kindest/node:${manifest.components.kubernetes!.version}@sha256:[0-9a-f]{64}$`));
+  });
+});
+
+describe('state beside the labs', () => {
+  it('is never taken for a lab (prune would remove it): kind clusters and the Docker engine use names no lab can have', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'firedrill-state-'));
+    const saved = process.env.FIREDRILL_STATE;
+    process.env.FIREDRILL_STATE = root;
+    try {
+      const engine = /^state=\/run\/firedrill\/(\S+)$/m.exec(await readFile(new URL('../../ci/docker-engine', import.meta.url), 'utf8'))?.[1];
+      expect(engine, 'ci/docker-engine keeps its state under /run/firedrill').toBeDefined();
+      for (const d of ['fd', 'kind-clusters', engine!]) await mkdir(join(root, d));
+      expect(await listLabDirs()).toEqual(['fd']);
+    } finally {
+      if (saved === undefined) delete process.env.FIREDRILL_STATE;
+      else process.env.FIREDRILL_STATE = saved;
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
