@@ -7,23 +7,16 @@ import { watchUntil } from '../../kube-watch.js';
 import { waitFor } from '../../wait.js';
 import { containerExecutor } from './docker-exec.js';
 import { hostNetwork } from './host-network.js';
-
-export interface KindAccessOptions {
-  name: string;
-  clusterName: string;
-  kubeconfig: string;
-  /** Node name -> its container (kind names them alike). */
-  nodes: string[];
-  kube: () => Promise<Kube>;
-}
+import { type KindState } from './state.js';
 
 /**
  * The library's view of a kind cluster: a node is its container (kind names it as the node), a pod is its
  * container's namespaces entered from the node (nsenter), so pod commands use the pod image's tools.
  */
-export function kindAccess(o: KindAccessOptions): ClusterAccess {
+export function kindAccess(state: KindState, kube: () => Promise<Kube>): ClusterAccess {
+  const nodes = state.nodes.map((n) => n.name);
   const node = (name: string) => {
-    if (!o.nodes.includes(name)) throw new Error(`kind cluster ${o.clusterName} has no node ${name} (nodes: ${o.nodes.join(', ')})`);
+    if (!nodes.includes(name)) throw new Error(`kind cluster ${state.clusterName} has no node ${name} (nodes: ${nodes.join(', ')})`);
     return containerExecutor(name);
   };
   const pids = new Map<string, string>();
@@ -39,8 +32,8 @@ export function kindAccess(o: KindAccessOptions): ClusterAccess {
     return pid;
   };
   return {
-    name: o.name,
-    kubeconfig: o.kubeconfig,
+    name: state.name,
+    kubeconfig: state.kubeconfig,
     node,
     pod(pod) {
       const inPod = async (argv: readonly string[], options: RunOptions | undefined) =>
@@ -76,9 +69,9 @@ export function kindAccess(o: KindAccessOptions): ClusterAccess {
         );
         return;
       }
-      await restartFlannelPod(await o.kube(), nodeName);
+      await restartFlannelPod(await kube(), nodeName);
     },
-    network: hostNetwork(o.name),
+    network: hostNetwork(state.name),
   };
 }
 

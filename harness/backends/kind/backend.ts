@@ -17,7 +17,7 @@ export function clusterOf(state: KindState): Cluster {
     name: state.name,
     kubeconfig: state.kubeconfig,
     nodes: state.nodes,
-    access: kindAccess({ name: state.name, clusterName: state.clusterName, kubeconfig: state.kubeconfig, nodes: state.nodes.map((n) => n.name), kube: () => (kube ??= connect(state.kubeconfig)) }),
+    access: kindAccess(state, () => (kube ??= connect(state.kubeconfig))),
   };
 }
 

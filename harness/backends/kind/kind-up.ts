@@ -168,7 +168,7 @@ async function subnetEnvPresent(node: string): Promise<Poll<true>> {
 }
 
 async function greenMatrix(kube: Kube, state: KindState): Promise<Poll<Awaited<ReturnType<typeof probeCluster>>>> {
-  const report = await probeCluster(kube, kindAccess({ name: state.name, clusterName: state.clusterName, kubeconfig: state.kubeconfig, nodes: state.nodes.map((n) => n.name), kube: async () => kube }));
+  const report = await probeCluster(kube, kindAccess(state, async () => kube));
   if (isGreen(report)) return { done: true, value: report };
   return { done: false, reason: `${failedPings(report).length}/${report.ping.length} pings and ${failedDns(report).length}/${report.dns.length} DNS lookups fail` };
 }
