@@ -39,9 +39,10 @@ export interface Scenario {
   inject(ctx: ScenarioContext): Promise<Step[]>;
   /** Undoes exactly what inject did (anything else is left to the library's repair). */
   restore(ctx: ScenarioContext): Promise<Step[]>;
-  symptom: { description: string; seen(report: ProbeReport, ctx: ScenarioContext): boolean };
+  /** `seen` may probe further (a scenario file's large-packet symptom does). */
+  symptom: { description: string; seen(report: ProbeReport, ctx: ScenarioContext): boolean | Promise<boolean> };
   /** Connectivity is back (default: the whole matrix and DNS green). */
-  recovered?(report: ProbeReport, ctx: ScenarioContext): boolean;
+  recovered?(report: ProbeReport, ctx: ScenarioContext): boolean | Promise<boolean>;
   /** Finding kinds that count as detecting this fault. */
   detects: FindingKind[];
   /** Detection needs the probe matrix (the fault is outside every node's state). */

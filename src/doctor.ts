@@ -3,7 +3,8 @@ import { runChecks } from './checks/index.js';
 import { type Finding } from './findings.js';
 import { type Kube } from './kube/client.js';
 import { type ClusterObservation, observeCluster } from './observe/cluster.js';
-import { applyPlan } from './repairs/apply.js';
+import { probeCluster, type ProbeMode } from './probes/probe.js';
+import { applyPlans } from './repairs/apply.js';
 import { describeStep, type PlanResult, type RepairPlan } from './repairs/plan.js';
 import { planRepairs } from './repairs/planner.js';
 
@@ -12,9 +13,20 @@ export interface Diagnosis {
   findings: Finding[];
 }
 
-/** Observe everything once (probes included unless asked not to) and run every check. */
-export async function diagnose(kube: Kube, access: ClusterAccess, options: { probe?: boolean } = {}): Promise<Diagnosis> {
-  const observation = await observeCluster(kube, access, { probe: options.probe ?? true });
+export interface DiagnoseOptions {
+  /** Run the probe matrix alongside the state read (default true). */
+  probe?: boolean;
+  /** Which matrix (default full): `sampled` pings every node pair, not every pod pair (see ProbeOptions). */
+  probeMode?: ProbeMode;
+}
+
+/** Observe everything once, the probe matrix (unless asked not to) alongside the state read, and run every check. */
+export async function diagnose(kube: Kube, access: ClusterAccess, options: DiagnoseOptions = {}): Promise<Diagnosis> {
+  const [observation, probe] = await Promise.all([
+    observeCluster(kube, access, { probe: false }),
+    options.probe === false ? undefined : probeCluster(kube, access, { mode: options.probeMode ?? 'full' }),
+  ]);
+  if (probe) observation.probe = probe;
   return { observation, findings: runChecks(observation) };
 }
 
@@ -67,19 +79,14 @@ export async function repairCluster(kube: Kube, access: ClusterAccess, options: 
       if (skipped.length) rounds.push({ findings: diagnosis.findings, plans, skipped, results: [] });
       break;
     }
-    const results: PlanResult[] = [];
-    let observation = diagnosis.observation;
-    for (const plan of plans) {
-      options.onPlan?.(plan);
-      const applied = await applyPlan(plan, kube, access);
-      options.onResult?.(applied.result);
-      results.push(applied.result);
-      observation = applied.observation;
-      if (applied.result.outcome !== 'repaired') failed.add(planKey(plan));
-      last.set(repairAt(plan), applied.result);
+    const { results, observation } = await applyPlans(plans, kube, access, options.onPlan);
+    for (const result of results) {
+      options.onResult?.(result);
+      if (result.outcome !== 'repaired') failed.add(planKey(result.plan));
+      last.set(repairAt(result.plan), result);
     }
     rounds.push({ findings: diagnosis.findings, plans, skipped, results });
-    // The last plan's observation was taken after every plan of the round ran.
+    // The observation that judged the plans was taken after every plan of the round ran.
     diagnosis = probe ? await diagnose(kube, access, { probe }) : { observation, findings: runChecks(observation) };
   }
   const stillNeeded = new Set(diagnosis.findings.filter((f) => f.repair).map((f) => `${f.repair}|${f.node ?? ''}`));

@@ -20,7 +20,7 @@ describe('the nightly GitHub workflow', () => {
     // One source of truth: no Kubernetes, kind or flannel version written into the workflow.
     expect(text).not.toMatch(/kindest\/node|v1\.36|v0\.32|v0\.28/);
     expect(text).toContain("hashFiles('harness/components.json')");
-    expect(text).toMatch(/ci\/nightly\.mjs --backend kind/);
+    expect(text).toMatch(/ci\/nightly\.mjs --backend kind --pull/);
     expect(text).toMatch(/workflow_dispatch:/);
     expect(text).toMatch(/schedule:/);
     expect(text).toMatch(/timeout-minutes: \d+/);

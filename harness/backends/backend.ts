@@ -13,6 +13,8 @@ export interface Cluster {
   kubeconfig: string;
   nodes: ClusterNode[];
   access: ClusterAccess;
+  /** What firedrill added to a cluster it did not create (probe pods, host rules), removed when the command ends. */
+  release?: () => Promise<void>;
 }
 
 export interface UpRequest {

@@ -2,13 +2,17 @@ import { connect } from '../../src/kube/client.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
 import { type PlanResult } from '../../src/repairs/plan.js';
 import { describeExpectation } from '../../src/repairs/postcondition.js';
-import { backendNamed } from '../backends/index.js';
 import { ExitCode } from '../errors.js';
+import { type ClusterFlags, withRunningCluster } from './cluster-flags.js';
 import { formatFindings, formatPlan, formatResults } from '../report/findings.js';
 import { formatProbeReport } from '../report/probe.js';
+import { type Cluster } from '../backends/backend.js';
 
-export async function doctorCommand(flags: { backend: string; name: string; repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
-  const cluster = await backendNamed(flags.backend).get(flags.name);
+export async function doctorCommand(flags: ClusterFlags & { repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
+  return withRunningCluster(flags, (cluster) => doctor(cluster, flags));
+}
+
+async function doctor(cluster: Cluster, flags: { repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
   const kube = await connect(cluster.kubeconfig);
   const started = performance.now();
   const diagnosis = await diagnose(kube, cluster.access, { probe: flags.probe });

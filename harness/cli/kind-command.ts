@@ -2,10 +2,11 @@ import { kindBackend } from '../backends/kind/backend.js';
 import { listKindStates } from '../backends/kind/state.js';
 import { MAX_NODES, MAX_PODS_PER_NODE, validateCount, validateLabName } from '../backends/lab/layout.js';
 import { ExitCode } from '../errors.js';
+import { sayProgress } from '../progress.js';
 import { table } from '../report/table.js';
 import { duration } from '../setup/setup.js';
 
-const say = (line: string) => process.stderr.write(`kind: ${line}\n`);
+const say = (line: string) => sayProgress(`kind: ${line}`);
 
 export interface KindUpFlags {
   name: string;
@@ -13,6 +14,7 @@ export interface KindUpFlags {
   podsPerNode: string;
   timeout: string;
   keepOnFailure?: boolean;
+  pull?: boolean;
 }
 
 export async function kindUpCommand(flags: KindUpFlags): Promise<number> {
@@ -21,7 +23,7 @@ export async function kindUpCommand(flags: KindUpFlags): Promise<number> {
   const podsPerNode = validateCount('--pods-per-node', flags.podsPerNode, 1, MAX_PODS_PER_NODE);
   const timeoutSeconds = validateCount('--timeout', flags.timeout, 5, 3600);
   const started = performance.now();
-  const cluster = await kindBackend({ stepTimeoutMs: timeoutSeconds * 1000, ...(flags.keepOnFailure ? { keepOnFailure: true } : {}) }).up({ name, nodes, podsPerNode, say });
+  const cluster = await kindBackend({ stepTimeoutMs: timeoutSeconds * 1000, ...(flags.keepOnFailure ? { keepOnFailure: true } : {}), ...(flags.pull ? { pull: true } : {}) }).up({ name, nodes, podsPerNode, say });
   process.stdout.write(
     `kind cluster ${cluster.name} is up in ${duration((performance.now() - started) / 1000)}: ${cluster.nodes.length} nodes (${cluster.nodes.map((n) => n.name).join(', ')})\n` +
       `kubeconfig: ${cluster.kubeconfig}\n` +

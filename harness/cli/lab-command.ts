@@ -3,12 +3,12 @@ import { lastLines } from '../../src/exec.js';
 import { connect } from '../../src/kube/client.js';
 import { probeCluster } from '../../src/probes/probe.js';
 import { isGreen } from '../../src/probes/types.js';
-import { backendNamed } from '../backends/index.js';
 import { labStatus } from '../backends/lab/status.js';
 import { listLabDirs, readState, requireState } from '../backends/lab/state.js';
 import { ExitCode, usageError } from '../errors.js';
 import { formatProbeReport } from '../report/probe.js';
 import { table } from '../report/table.js';
+import { type ClusterFlags, withRunningCluster } from './cluster-flags.js';
 import { labDown, prune } from '../backends/lab/lab-down.js';
 import { labUp } from '../backends/lab/lab-up.js';
 import { pruneKind } from '../backends/kind/prune.js';
@@ -17,8 +17,9 @@ import { MAX_NODES, MAX_PODS_PER_NODE, validateCount, validateLabName } from '..
 import { requireRoot } from '../preflight.js';
 import { defaultCacheRoot } from '../setup/cache.js';
 import { duration } from '../setup/setup.js';
+import { sayProgress } from '../progress.js';
 
-const say = (line: string) => process.stderr.write(`lab: ${line}\n`);
+const say = (line: string) => sayProgress(`lab: ${line}`);
 
 export interface UpFlags {
   name: string;
@@ -132,10 +133,8 @@ export async function labLogsCommand(component: string | undefined, flags: { nam
   return ExitCode.ok;
 }
 
-export async function probeCommand(flags: { backend: string; name: string; json?: boolean }): Promise<number> {
-  const cluster = await backendNamed(flags.backend).get(flags.name);
-  const kube = await connect(cluster.kubeconfig);
-  const report = await probeCluster(kube, cluster.access);
+export async function probeCommand(flags: ClusterFlags & { json?: boolean }): Promise<number> {
+  const report = await withRunningCluster(flags, async (cluster) => probeCluster(await connect(cluster.kubeconfig), cluster.access));
   if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(`${formatProbeReport(report)}\n`);
   return isGreen(report) ? ExitCode.ok : ExitCode.failure;

@@ -94,6 +94,7 @@ kind
   .option('--pods-per-node <n>', 'probe pods per node', '2')
   .option('--timeout <seconds>', 'timeout of each readiness step', '180')
   .option('--keep-on-failure', 'leave a cluster that failed to come up in place for inspection')
+  .option('--pull', "kind's own node image, pulled by the manifest's digest, instead of the one built here (needs a registry)")
   .action(lazy(async () => (await import('./kind-command.js')).kindUpCommand));
 kind
   .command('down')
@@ -118,6 +119,7 @@ program
   .command('build')
   .description('build (or reuse) the kind node image and every image inside it: control plane, flannel, probe')
   .option('--force', 'rebuild every image, the Debian root file systems included')
+  .option('--pull', "where a registry is reachable: pull kind's own node image by the manifest's digest instead of building one (only the probe image is built)")
   .option('--cache-dir <dir>', 'component cache root (see `firedrill setup`)')
   .option('--json', 'print the result as JSON')
   .action(lazy(async () => (await import('./image-command.js')).imageBuildCommand));
@@ -138,12 +140,14 @@ program
   .option('--nodes <n>', 'nodes of a lab the run creates (default 3)')
   .option('--repair <who>', 'who repairs: library (default), none (only watch and time a recovery), exec:COMMAND (your own remediation)')
   .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a runbook file (YAML or JSON, see `firedrill runbook`)')
+  .option('--scenario-file <file>', 'drill your own scenario, a YAML file (see `firedrill scenarios show`); with scenario names, those too')
   .option('--target <node>', 'inject on this node instead of the scenario default')
   .option('--repeat <n>', 'run every scenario n times', '1')
   .option('--journal <file>', 'write the run journal (JSON, schema/journal.schema.json) to this file')
   .option('--report <dir>', 'write journal.json, junit.xml, allure-results/ and timeline.svg into this directory')
   .option('--json', 'print the journal instead of the summary table')
   .option('--keep', 'keep a lab the run created')
+  .option('--pull', "kind: pull kind's own node image by the manifest's digest instead of building one (needs a registry)")
   .action(lazy(async () => (await import('./run-command.js')).runCommand));
 
 program
@@ -162,6 +166,11 @@ program
   .description('the incidents firedrill can drill, with their runbooks')
   .option('--json', 'print JSON')
   .action(lazy(async () => (await import('./inject-command.js')).scenariosCommand));
+program.commands
+  .find((c) => c.name() === 'scenarios')!
+  .command('show <scenario>')
+  .description('print a built-in scenario as a scenario file (YAML, see `run --scenario-file`), saying what a file cannot express')
+  .action(lazy(async () => (await import('./scenario-command.js')).scenariosShowCommand));
 
 const runbook = program.command('runbook').description("runbook files (YAML): print a built-in one to start from, check one without a cluster");
 runbook
@@ -178,21 +187,24 @@ program
   .command('validate <runbook>')
   .description("validate a runbook file against an incident: baseline, inject, run the runbook step by step, then judge recovery and collateral damage (exit 0 only when recovered with none)")
   .option('--scenario <scenario>', 'the incident to validate against (see `firedrill scenarios`)')
+  .option('--scenario-file <file>', 'validate against your own scenario, a YAML file (see `run --scenario-file`), instead of --scenario')
   .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
   .option('--name <name>', 'cluster to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
   .option('--target <node>', 'inject on this node instead of the scenario default')
   .option('--dry-run', 'resolve variables and selectors against the cluster and print the exact argv and API calls per node, without running them')
+  .option('--repeat <n>', 'validate n times on the same cluster: pass count, time to recovery p50/p95/max, flaky or not', '1')
   .option('--journal <file>', 'write the validation (every step with its output, exit code and duration) as JSON to this file')
   .option('--json', 'print the validation as JSON')
   .option('--keep', 'keep a cluster the command created')
   .action(lazy(async () => (await import('./validate-command.js')).validateCommand));
 
 program
-  .command('inject <scenario>')
+  .command('inject [scenario]')
   .description('inject one incident into a running cluster by hand, to reproduce it; `firedrill restore` undoes it')
   .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
   .option('--name <name>', 'lab name', 'fd')
   .option('--node <node>', 'inject on this node instead of the scenario default')
+  .option('--scenario-file <file>', 'inject your own scenario, a YAML file (see `run --scenario-file`), instead of a named one; restore loads it again and refuses if it changed')
   .action(lazy(async () => (await import('./inject-command.js')).injectCommand));
 
 program
@@ -231,6 +243,15 @@ program
   .command('prune')
   .description('remove everything firedrill made on this machine, including what crashed runs left: labs (namespaces, processes, state), kind clusters, docker networks and host rules')
   .action(lazy(async () => (await import('./lab-command.js')).pruneCommand));
+
+// A kind cluster firedrill did not create, for the commands that act on a running cluster.
+for (const name of ['run', 'validate', 'inject', 'restore', 'doctor', 'probe']) {
+  program.commands
+    .find((c) => c.name() === name)!
+    .option('--context <context>', 'act on a kind cluster firedrill did not create, by its kubeconfig context (kind-<cluster>); needs --confirm-context')
+    .option('--confirm-context <context>', "repeat --context: drills, injections and repairs change that cluster's nodes for real")
+    .option('--kubeconfig <file>', 'the kubeconfig holding --context (default: $KUBECONFIG, else ~/.kube/config)');
+}
 
 try {
   await program.parseAsync();

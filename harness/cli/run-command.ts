@@ -1,11 +1,12 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { access, appendFile, writeFile } from 'node:fs/promises';
 import { connect } from '../../src/kube/client.js';
-import { scenarioById, scenarios } from '../../scenarios/index.js';
+import { scenarios } from '../../scenarios/index.js';
 import { type Scenario } from '../../scenarios/scenario.js';
 import { splitArgs } from '../../src/argv.js';
 import { type Backend, type Cluster } from '../backends/backend.js';
-import { backendNamed } from '../backends/index.js';
-import { MAX_NODES, validateCount, validateLabName } from '../backends/lab/layout.js';
+import { MAX_NODES, validateCount } from '../backends/lab/layout.js';
+import { type ClusterFlags, chooseClusters, clusterArgs } from './cluster-flags.js';
+import { chooseScenarios } from './scenario-choice.js';
 import { ExitCode, usageError } from '../errors.js';
 import { interruptExitCode, interruptible } from '../interrupt.js';
 import { type JournalCluster } from '../report/journal.js';
@@ -16,10 +17,14 @@ import { formatFidelity, formatStats, formatSummary } from '../report/summary.js
 import { type DrillJournal, type Repairer, runDrill } from '../runner/drill.js';
 import { loadRunbookFile } from '../runner/runbook-file.js';
 import { duration } from '../setup/setup.js';
+import { sayProgress } from '../progress.js';
+import { closest } from '../suggest.js';
 
-export interface RunFlags {
-  backend: string;
-  name: string;
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+export interface RunFlags extends ClusterFlags {
+  /** A scenario file to drill (besides the scenarios named, if any). */
+  scenarioFile?: string;
   nodes?: string;
   repair?: string;
   runbook?: string;
@@ -31,14 +36,13 @@ export interface RunFlags {
   report?: string;
 }
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
+const say = sayProgress;
 
 export async function runCommand(ids: string[], flags: RunFlags): Promise<number> {
-  const backends = [...new Set(flags.backend.split(',').map((b) => b.trim()))].map(backendNamed);
-  const selected = selectScenarios(ids);
+  const { backends, name } = chooseClusters(flags);
+  const selected = await chooseScenarios(ids, flags.scenarioFile, say);
   const repeat = validateCount('--repeat', flags.repeat, 1, 100);
   const repairer = await parseRepairer(flags, selected);
-  const name = validateLabName(flags.name);
   // Drills break traffic between nodes: a cluster needs at least two.
   const nodes = validateCount('--nodes', flags.nodes ?? '3', 2, MAX_NODES);
   const started = performance.now();
@@ -90,6 +94,7 @@ async function drillOn(backend: Backend, { selected, repeat, repairer, name, nod
   const journals: DrillJournal[] = [];
   const problem = checkNodes(cluster, flags.target, repairer);
   const release = async () => {
+    await cluster.release?.();
     if (created && !flags.keep) await backend.down(name, sayBackend);
     else if (created) say(`${backend.name} cluster ${name} kept (--keep): firedrill ${backend.name} down --name ${name} removes it`);
   };
@@ -119,20 +124,11 @@ async function drillOn(backend: Backend, { selected, repeat, repairer, name, nod
       await release();
     },
     async () => {
-      if (!created && interruptExitCode()) say(`interrupted: if a fault is still injected in ${backend.name} cluster ${name}, \`firedrill doctor --repair --backend ${backend.name} --name ${name}\` clears it`);
+      if (!created && interruptExitCode()) say(`interrupted: if a fault is still injected in ${backend.name} cluster ${name}, \`firedrill doctor --repair ${clusterArgs(flags, backend.name, name)}\` clears it`);
       await release();
     },
   );
   return journals;
-}
-
-function selectScenarios(ids: string[]): Scenario[] {
-  if (!ids.length) return scenarios;
-  return ids.map((id) => {
-    const s = scenarioById(id);
-    if (!s) throw usageError(`unknown scenario "${id}"`, `scenarios: ${scenarios.map((x) => x.id).join(', ')} (see \`firedrill scenarios\`)`);
-    return s;
-  });
 }
 
 /** --repair library|none|exec:CMD, or --runbook auto|manual|naive|flannel-restart|FILE (a runbook name must exist for every selected scenario). */
@@ -149,11 +145,19 @@ async function parseRepairer(flags: RunFlags, selected: Scenario[]): Promise<Rep
   const named = new Set(scenarios.flatMap((s) => Object.keys(s.runbooks)));
   if (named.has(choice)) {
     const without = selected.find((s) => !s.runbooks[choice]);
-    if (without) throw usageError(`scenario ${without.id} has no runbook "${choice}" (it has: ${Object.keys(without.runbooks).join(', ')})`, 'select scenarios that have it, e.g. firedrill run wrong-vtep-mac --runbook naive');
+    if (without) {
+      const has = Object.keys(without.runbooks);
+      throw usageError(`scenario ${without.id} has no runbook "${choice}" (${has.length ? `it has: ${has.join(', ')}` : 'it has none of its own'})`, 'select scenarios that have it, e.g. firedrill run wrong-vtep-mac --runbook naive, or give a runbook file: --runbook FILE');
+    }
     return { kind: 'runbook', name: choice };
   }
-  if (flags.runbook) return { kind: 'runbook', name: flags.runbook, runbook: await loadRunbookFile(flags.runbook) };
-  throw usageError(`unknown repairer "${choice}"`, `--repair takes library, none or exec:COMMAND; --runbook takes auto, ${[...named].join(', ')} or a JSON runbook file`);
+  if (flags.runbook) {
+    const meant = closest(flags.runbook, ['auto', ...named]);
+    if (meant && !(await exists(flags.runbook))) throw usageError(`unknown runbook "${flags.runbook}" (no runbook of that name, no file of that path)`, `did you mean --runbook ${meant}?`);
+    return { kind: 'runbook', name: flags.runbook, runbook: await loadRunbookFile(flags.runbook) };
+  }
+  const meant = closest(choice, ['library', 'none']);
+  throw usageError(`unknown repairer "${choice}"`, `${meant ? `did you mean --repair ${meant}? ` : ''}--repair takes library, none or exec:COMMAND; --runbook takes auto, ${[...named].join(', ')} or a YAML runbook file`);
 }
 
 /** --target and the nodes a runbook file names must be nodes of this cluster. */

@@ -1,5 +1,6 @@
 import { components } from '../components.js';
 import { ExitCode, usageError } from '../errors.js';
+import { sayProgress } from '../progress.js';
 import { table } from '../report/table.js';
 import { defaultCacheRoot } from '../setup/cache.js';
 import { checkComponents, duration, type From, setupComponents } from '../setup/setup.js';
@@ -33,7 +34,7 @@ export async function setupCommand(flags: SetupFlags): Promise<number> {
     return results.every((r) => r.state === 'ok') ? ExitCode.ok : ExitCode.failure;
   }
   const started = performance.now();
-  const results = await setupComponents({ root, from, components: list, say: (l) => process.stderr.write(`setup: ${l}\n`) });
+  const results = await setupComponents({ root, from, components: list, say: (l) => sayProgress(`setup: ${l}`) });
   if (flags.json) process.stdout.write(`${JSON.stringify({ cache: root, components: results }, null, 2)}\n`);
   else {
     process.stdout.write(

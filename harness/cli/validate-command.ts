@@ -1,21 +1,22 @@
 import { writeFile } from 'node:fs/promises';
 import { connect } from '../../src/kube/client.js';
 import { type Backend, type Cluster } from '../backends/backend.js';
-import { backendNamed } from '../backends/index.js';
-import { validateLabName } from '../backends/lab/layout.js';
 import { ExitCode, usageError } from '../errors.js';
 import { interruptible } from '../interrupt.js';
 import { formatProblem } from '../runbooks/lint.js';
 import { readRunbookFile } from '../runner/runbook-file.js';
+import { validateCount } from '../backends/lab/layout.js';
+import { formatValidationStats, validationStats } from '../validate/repeat.js';
 import { dryRun, type Validation, validateRunbook } from '../validate/validate.js';
-import { scenarioNamed } from './runbook-command.js';
+import { type ClusterFlags, chooseCluster } from './cluster-flags.js';
+import { chooseScenario } from './scenario-choice.js';
 
-export interface ValidateFlags {
+export interface ValidateFlags extends ClusterFlags {
   scenario?: string;
-  backend: string;
-  name: string;
+  scenarioFile?: string;
   target?: string;
   dryRun?: boolean;
+  repeat?: string;
   json?: boolean;
   journal?: string;
   keep?: boolean;
@@ -23,12 +24,11 @@ export interface ValidateFlags {
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** `firedrill validate RUNBOOK --scenario S`: the runbook against the incident on a throwaway (or running) cluster. */
+/** `firedrill validate RUNBOOK --scenario S | --scenario-file FILE`: the runbook against the incident on a throwaway (or running) cluster. */
 export async function validateCommand(path: string, flags: ValidateFlags): Promise<number> {
-  if (!flags.scenario) throw usageError('validate needs --scenario: the incident to validate the runbook against', 'e.g. firedrill validate runbook.yaml --scenario wrong-vtep-mac (`firedrill scenarios` lists them)');
-  const scenario = scenarioNamed(flags.scenario);
-  const backend = backendNamed(flags.backend);
-  const name = validateLabName(flags.name);
+  const { scenario } = await chooseScenario({ command: 'validate', named: '--scenario', id: flags.scenario, file: flags.scenarioFile }, say);
+  const { backend, name } = chooseCluster(flags);
+  const repeat = validateCount('--repeat', flags.repeat ?? '1', 1, 100);
   const { file, lint } = await readRunbookFile(path);
   for (const w of lint.warnings) say(`warning: ${formatProblem(path, w)}`);
   return withCluster(backend, name, flags.keep ?? false, async (cluster, signal) => {
@@ -39,10 +39,23 @@ export async function validateCommand(path: string, flags: ValidateFlags): Promi
       process.stdout.write(`# ${path} against ${scenario.id} on ${cluster.backend} cluster ${cluster.name}: nothing was run\n${lines.join('\n')}\n`);
       return ExitCode.ok;
     }
-    const v = await validateRunbook({ scenario, runbook: file, runbookName: path, cluster, kube, ...(flags.target ? { target: flags.target } : {}), signal, say });
-    if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(v, null, 2)}\n`);
-    process.stdout.write(flags.json ? `${JSON.stringify(v, null, 2)}\n` : formatValidation(v));
-    return v.ok ? ExitCode.ok : ExitCode.failure;
+    const vs: Validation[] = [];
+    for (let i = 0; i < repeat; i++) {
+      signal.throwIfAborted();
+      if (repeat > 1) say(`[${i + 1}/${repeat}]`);
+      const v = await validateRunbook({ scenario, runbook: file, runbookName: path, cluster, kube, ...(flags.target ? { target: flags.target } : {}), signal, say });
+      vs.push(v);
+      if (v.cleanup && v.cleanup !== 'back at steady state') {
+        say('the cluster did not return to steady state: stopping here');
+        break;
+      }
+    }
+    // One validation prints as before; several, with what they add up to.
+    const stats = repeat > 1 ? validationStats(vs) : undefined;
+    const result = stats ? { validations: vs, stats } : vs[0]!;
+    if (flags.journal) await writeFile(flags.journal, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${vs.map(formatValidation).join('')}${stats ? `${formatValidationStats(stats)}\n` : ''}`);
+    return vs.length === repeat && vs.every((v) => v.ok) ? ExitCode.ok : ExitCode.failure;
   });
 }
 
@@ -51,6 +64,7 @@ async function withCluster(backend: Backend, name: string, keep: boolean, body: 
   say(running ? `using the running ${backend.name} cluster ${name}` : `creating ${backend.name} cluster ${name}`);
   const cluster = running ? await backend.get(name) : await backend.up({ name, nodes: 3, podsPerNode: 2, say: (l) => say(`${backend.name}: ${l}`) });
   const release = async () => {
+    await cluster.release?.();
     if (!running && !keep) await backend.down(name, (l) => say(`${backend.name}: ${l}`));
   };
   // Released inside the interruptible body: on Ctrl-C the process exits only once the body, cleanup included, is done.

@@ -4,7 +4,9 @@ import { runChecks } from '../../src/checks/index.js';
 import { type FindingKind } from '../../src/findings.js';
 import { type Kube } from '../../src/kube/client.js';
 import { observeCluster } from '../../src/observe/cluster.js';
-import { probeCluster } from '../../src/probes/probe.js';
+import { type ClusterAccess } from '../../src/access.js';
+import { probeLargePackets } from '../../src/probes/large-packet.js';
+import { probeCluster, type ProbeOptions } from '../../src/probes/probe.js';
 import { failedDns, failedPings, isGreen, type ProbeReport } from '../../src/probes/types.js';
 import { applySteps } from '../../src/repairs/apply.js';
 import { type Injection, labFacts, type Mutation, operatorById } from './operators.js';
@@ -42,6 +44,18 @@ const TIMEOUTS = { symptomMs: 6_000, verifyMs: 10_000 };
 
 const SYMPTOMS: FindingKind[] = ['pod-unreachable', 'dns-failing', 'node-pod-network-unreachable'];
 const label = (f: { kind: string; node?: string }) => `${f.kind}${f.node ? `@${f.node}` : ''}`;
+
+/**
+ * The outside-in probes a draw is judged by: the matrix and DNS, then large packets between pods
+ * on different nodes (an MTU fault lets every small ping through). What failed, empty when green.
+ */
+export async function outsideIn(kube: Kube, access: ClusterAccess, options: ProbeOptions = {}): Promise<{ report: ProbeReport; failing: string[] }> {
+  const report = await probeCluster(kube, access, options);
+  const failing = [...failedPings(report).map((p) => `${p.source}->${p.target}`), ...failedDns(report).map((d) => `dns from ${d.source}`)];
+  if (!isGreen(report)) return { report, failing: failing.length ? failing : ['no probe result'] };
+  const large = await probeLargePackets(kube, access, options.pingTimeoutMs ? { timeoutMs: options.pingTimeoutMs } : {});
+  return { report, failing: large.filter((r) => !r.ok).map((r) => `${r.bytes}-byte ${r.source}->${r.target}`) };
+}
 
 /**
  * One draw on a lab at steady state: inject every mutation, confirm a symptom with the probe
@@ -86,8 +100,8 @@ async function afterInjection(cluster: Cluster, kube: Kube, injections: Injectio
   let symptom: ProbeReport | undefined;
   const deadline = Date.now() + TIMEOUTS.symptomMs;
   do {
-    const report = await probeCluster(kube, cluster.access);
-    if (!isGreen(report)) symptom = report;
+    const probed = await outsideIn(kube, cluster.access);
+    if (probed.failing.length) symptom = probed.report;
   } while (!symptom && Date.now() < deadline);
   phase('symptom');
   if (!symptom) {
@@ -114,14 +128,13 @@ async function afterInjection(cluster: Cluster, kube: Kube, injections: Injectio
   let probes = 0;
   for (;;) {
     const confirming = result.claimedRepaired && probes === 1;
-    const report = await probeCluster(kube, cluster.access, confirming ? { pingTimeoutMs: 1_000 } : {});
+    const { failing: red } = await outsideIn(kube, cluster.access, confirming ? { pingTimeoutMs: 1_000 } : {});
     probes++;
-    if (result.claimedRepaired && probes <= 2 && !isGreen(report)) {
-      const red = [...failedPings(report).map((p) => `${p.source}->${p.target}`), ...failedDns(report).map((d) => `dns from ${d.source}`)];
+    if (result.claimedRepaired && probes <= 2 && red.length) {
       result.redAfterClaim ??= `${red.length} failing: ${red.slice(0, 4).join(', ')}${red.length > 4 ? ', …' : ''}`;
       if (probes === 2) result.falseClaim = true;
     }
-    if (isGreen(report)) {
+    if (!red.length) {
       result.verdict = outcome.rounds.some((r) => r.plans.length) ? 'repaired' : 'transient';
       result.repairMs = Math.round(performance.now() - t0);
       break;

@@ -2,10 +2,8 @@ import fc from 'fast-check';
 import { type Cluster } from '../backends/backend.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
 import { type Kube } from '../../src/kube/client.js';
-import { probeCluster } from '../../src/probes/probe.js';
-import { isGreen } from '../../src/probes/types.js';
 import { applySteps } from '../../src/repairs/apply.js';
-import { type DrawResult, runDraw } from './draw.js';
+import { type DrawResult, outsideIn, runDraw } from './draw.js';
 import { type Mutation, operators } from './operators.js';
 
 /** The random draws of a seed: 1..faults mutations each, on the lab's nodes, with fast-check's seeded generator. */
@@ -117,7 +115,7 @@ async function backToSteady(lab: FuzzLab): Promise<boolean> {
     if (attempt) await repairCluster(lab.kube, lab.cluster.access).catch(() => undefined);
     const deadline = Date.now() + 20_000;
     do {
-      if (isGreen(await probeCluster(lab.kube, lab.cluster.access))) {
+      if (!(await outsideIn(lab.kube, lab.cluster.access)).failing.length) {
         const critical = (await diagnose(lab.kube, lab.cluster.access, { probe: false })).findings.filter((f) => f.severity === 'critical');
         if (!critical.length) return true;
       }

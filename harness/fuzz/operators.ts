@@ -153,6 +153,33 @@ export const operators: Operator[] = [
     },
   },
   {
+    id: 'route-more-specific',
+    resolve(m, facts) {
+      const n = node(facts, m);
+      // Half of a node's pod prefix (the half its pods' addresses come from), taken away by a longer route.
+      const target = at([peerOf(facts, n, m.pick), n], Math.floor(m.pick / 2));
+      const half = `${target.podCIDR.split('/')[0]}/${Number(target.podCIDR.split('/')[1]) + 1}`;
+      const how = at([['blackhole', half], ['unreachable', half], ['prohibit', half], [half, 'via', BOGUS_IP, 'dev', n.uplink], [half, 'dev', target === n ? 'flannel.1' : 'cni0']], Math.floor(m.pick / 4));
+      return {
+        description: `${n.name}: ip route add ${how.join(' ')} (inside ${target.name}'s pod prefix ${target.podCIDR})`,
+        inject: [execStep(n.name, ['ip', 'route', 'add', ...how], 'fuzz')],
+        undo: [execStep(n.name, ['ip', 'route', 'del', ...how], 'undo', true)],
+      };
+    },
+  },
+  {
+    id: 'local-route-replace',
+    resolve(m, facts) {
+      const n = node(facts, m);
+      const dev = at([n.uplink, 'flannel.1'], m.pick);
+      return {
+        description: `${n.name}: the route to its own pods ${n.podCIDR} replaced by one via ${dev}`,
+        inject: [execStep(n.name, ['ip', 'route', 'replace', n.podCIDR, 'dev', dev], 'fuzz')],
+        undo: [execStep(n.name, ['ip', 'route', 'replace', n.podCIDR, 'dev', 'cni0', 'proto', 'kernel', 'scope', 'link', 'src', n.gateway.split('/')[0]!], 'undo', true)],
+      };
+    },
+  },
+  {
     id: 'policy-rule',
     resolve(m, facts) {
       const n = node(facts, m);
@@ -225,6 +252,19 @@ export const operators: Operator[] = [
     },
   },
   {
+    id: 'flannel-fwd-drop',
+    resolve(m, facts) {
+      const n = node(facts, m);
+      const match = at([[], ['-s', n.podCIDR], ['-d', n.podCIDR]], m.pick);
+      const rule = [...match, '-j', at(['DROP', 'REJECT'], Math.floor(m.pick / 3))];
+      return {
+        description: `${n.name}: iptables -I FLANNEL-FWD 1 ${rule.join(' ')} (a rule in flanneld's own chain)`,
+        inject: [execStep(n.name, ['iptables', '-w', '-I', 'FLANNEL-FWD', '1', ...rule], 'fuzz')],
+        undo: [execStep(n.name, ['iptables', '-w', '-D', 'FLANNEL-FWD', ...rule], 'undo', true)],
+      };
+    },
+  },
+  {
     id: 'nft-drop',
     resolve(m, facts) {
       const n = node(facts, m);
@@ -266,6 +306,26 @@ export const operators: Operator[] = [
     },
   },
   {
+    id: 'pod-move',
+    resolve(m, facts) {
+      const n = node(facts, m);
+      if (!n.veths.length) return undefined;
+      const veth = at(n.veths, m.pick);
+      const to = peerOf(facts, n, Math.floor(m.pick / n.veths.length));
+      // A lab node is the network namespace named after it.
+      return {
+        description: `${n.name}: pod veth ${veth} moved into ${to.name} (the pod, its address from ${n.podCIDR}, now plugged into another node)`,
+        inject: [execStep(n.name, ['ip', 'link', 'set', veth, 'netns', to.name], 'fuzz')],
+        undo: [
+          execStep(to.name, ['ip', 'link', 'set', veth, 'netns', n.name], 'undo', true),
+          execStep(n.name, ['ip', 'link', 'set', veth, 'master', 'cni0'], 'undo', true),
+          execStep(n.name, ['bridge', 'link', 'set', 'dev', veth, 'hairpin', 'on'], 'undo', true),
+          execStep(n.name, ['ip', 'link', 'set', veth, 'up'], 'undo', true),
+        ],
+      };
+    },
+  },
+  {
     id: 'cni0-address-delete',
     resolve(m, facts) {
       const n = node(facts, m);
@@ -280,12 +340,18 @@ export const operators: Operator[] = [
     id: 'vxlan-mtu',
     resolve(m, facts) {
       const n = node(facts, m);
-      // Below the uplink's 1500 less the 50 bytes of vxlan: the kernel refuses more.
-      const mtu = at(['1000', '1200', '1400'], m.pick);
+      // Lowered: below the uplink's 1500 less the 50 bytes of vxlan. Raised: the kernel refuses a
+      // vxlan MTU above its uplink's, so the NIC goes to jumbo frames first, which the underlay
+      // between the nodes does not carry (examples/scenarios/flannel-mtu.yaml): large packets vanish.
+      const mtu = at(['1000', '1200', '1400', '8950'], m.pick);
+      const raised = mtu === '8950';
       return {
-        description: `${n.name}: ip link set flannel.1 mtu ${mtu}`,
-        inject: [execStep(n.name, ['ip', 'link', 'set', 'flannel.1', 'mtu', mtu], 'fuzz')],
-        undo: [execStep(n.name, ['ip', 'link', 'set', 'flannel.1', 'mtu', '1450'], 'undo', true)],
+        description: `${n.name}: ${raised ? `ip link set ${n.uplink} mtu 9000; ` : ''}ip link set flannel.1 mtu ${mtu}`,
+        inject: [...(raised ? [execStep(n.name, ['ip', 'link', 'set', n.uplink, 'mtu', '9000'], 'fuzz: jumbo frames on the NIC')] : []), execStep(n.name, ['ip', 'link', 'set', 'flannel.1', 'mtu', mtu], 'fuzz')],
+        undo: [
+          execStep(n.name, ['ip', 'link', 'set', 'flannel.1', 'mtu', '1450'], 'undo', true),
+          ...(raised ? [execStep(n.name, ['ip', 'link', 'set', n.uplink, 'mtu', '1500'], 'undo', true)] : []),
+        ],
       };
     },
   },

@@ -23,6 +23,8 @@ export interface EnsureKindImagesOptions {
   force?: boolean;
   say: (line: string) => void;
   manifest?: Manifest;
+  /** Only these images (and what they are built from); default: the node image and what is inside it. */
+  only?: readonly ImageKey[];
 }
 
 export interface KindImageSet extends KindImages {
@@ -51,10 +53,11 @@ export async function ensureKindImages(o: EnsureKindImagesOptions): Promise<Kind
   const docker = await connectDocker();
   const fresh = new Set<ImageKey>();
   for (const spec of IMAGE_SPECS) if (await isUpToDate(docker.api, names.byKey[spec.key], inputs[spec.key])) fresh.add(spec.key);
-  const plan = planBuilds(fresh, !!o.force);
-  const result: KindImageSet = { ...names, built: [], reused: WANTED.filter((k) => !plan.includes(k)), manifestHash: manifestHash(m), inputs };
+  const wanted = o.only ?? WANTED;
+  const plan = planBuilds(fresh, !!o.force, wanted);
+  const result: KindImageSet = { ...names, built: [], reused: wanted.filter((k) => !plan.includes(k)), manifestHash: manifestHash(m), inputs };
   if (!plan.length) {
-    o.say(`all ${WANTED.length} images are up to date (${names.node} and the ${NODE_IMPORTED.length} images inside it)`);
+    o.say(o.only ? `up to date: ${o.only.map((k) => names.byKey[k][0]).join(', ')}` : `all ${WANTED.length} images are up to date (${names.node} and the ${NODE_IMPORTED.length} images inside it)`);
     return result;
   }
 
@@ -102,14 +105,14 @@ function untilAborted<T>(step: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Each wanted image that is not up to date, and the parents those need that are not either; parents first. */
-export function planBuilds(fresh: ReadonlySet<ImageKey>, force: boolean): ImageKey[] {
+export function planBuilds(fresh: ReadonlySet<ImageKey>, force: boolean, wanted: readonly ImageKey[] = WANTED): ImageKey[] {
   const needed = new Set<ImageKey>();
   const want = (key: ImageKey) => {
     if (needed.has(key) || (!force && fresh.has(key))) return;
     needed.add(key);
     for (const parent of parentsOf(specOf(key))) want(parent);
   };
-  for (const key of WANTED) want(key);
+  for (const key of wanted) want(key);
   return IMAGE_SPECS.map((s) => s.key).filter((k) => needed.has(k));
 }
 

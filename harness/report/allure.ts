@@ -1,4 +1,5 @@
 import { ContentType, Status } from 'allure-js-commons';
+import { type RuntimeMessage } from 'allure-js-commons/sdk';
 import { FileSystemWriter, ReporterRuntime } from 'allure-js-commons/sdk/reporter';
 import { describeStep } from '../../src/repairs/plan.js';
 import { formatFindings, formatResults } from './findings.js';
@@ -44,9 +45,40 @@ function phaseAttachments(d: DrillJournal, step: DrillJournal['steps'][number]):
 const status = (d: DrillJournal) => (d.verdict === 'recovered' ? Status.PASSED : d.verdict === 'error' ? Status.BROKEN : Status.FAILED);
 
 /**
- * Allure results for a journal: a test per drill (per repeat), its phases as steps with their probe
- * matrices, findings, repair plan and output attached; labelled by scenario, backend, target and repairer.
+ * The one mapping of a drill to Allure, shared by both doors (`firedrill report --allure` and the drill
+ * tests under allure-vitest): its labels (scenario, backend, target, repairer) and parameters, then its
+ * phases as steps, timed as they ran, with their probe matrices, findings, repair plan and output
+ * attached, as the runtime messages a test sends while it runs.
  */
+export function drillAllureMessages(d: DrillJournal): RuntimeMessage[] {
+  const messages: RuntimeMessage[] = [{
+    type: 'metadata',
+    data: {
+      labels: [
+        { name: 'scenario', value: d.scenario },
+        { name: 'backend', value: d.backend },
+        { name: 'target', value: d.target },
+        { name: 'repairer', value: d.repairer },
+      ],
+      parameters: [
+        { name: 'repeat', value: String(d.repeat) },
+        { name: 'MTTD', value: d.detection?.mttdMs === undefined ? '-' : `${d.detection.mttdMs} ms` },
+        { name: 'MTTR', value: d.recovery?.mttrMs === undefined ? '-' : `${d.recovery.mttrMs} ms` },
+      ],
+    },
+  }];
+  for (const step of d.steps) {
+    const stop = Date.parse(step.endedAt);
+    messages.push({ type: 'step_start', data: { name: `${step.name}${step.detail ? `: ${step.detail}` : ''}`, start: Date.parse(step.startedAt) } });
+    for (const a of phaseAttachments(d, step)) {
+      messages.push({ type: 'attachment_content', data: { name: a.name, content: Buffer.from(a.text).toString('base64'), encoding: 'base64', contentType: a.type, timestamp: stop } });
+    }
+    messages.push({ type: 'step_stop', data: { stop, status: step.ok ? Status.PASSED : Status.FAILED } });
+  }
+  return messages;
+}
+
+/** Allure results for a journal: a test per drill (per repeat), as drillAllureMessages maps it, with its verdict as status. */
 export function writeAllureResults(run: RunJournal, resultsDir: string): void {
   const runtime = new ReporterRuntime({
     writer: new FileSystemWriter({ resultsDir }),
@@ -62,30 +94,13 @@ export function writeAllureResults(run: RunJournal, resultsDir: string): void {
       testCaseId: d.scenario,
       start,
       labels: [
-        { name: 'scenario', value: d.scenario },
-        { name: 'backend', value: d.backend },
-        { name: 'target', value: d.target },
-        { name: 'repairer', value: d.repairer },
         { name: 'parentSuite', value: d.backend },
         { name: 'suite', value: d.repairer },
         { name: 'subSuite', value: d.scenario },
         { name: 'host', value: run.host.hostname },
       ],
-      parameters: [
-        { name: 'repeat', value: String(d.repeat) },
-        { name: 'MTTD', value: d.detection?.mttdMs === undefined ? '-' : `${d.detection.mttdMs} ms` },
-        { name: 'MTTR', value: d.recovery?.mttrMs === undefined ? '-' : `${d.recovery.mttrMs} ms` },
-      ],
     });
-    for (const step of d.steps) {
-      const stepUuid = runtime.startStep(uuid, null, { name: `${step.name}${step.detail ? `: ${step.detail}` : ''}`, start: Date.parse(step.startedAt) });
-      if (!stepUuid) continue;
-      runtime.updateStep(stepUuid, (s) => {
-        s.status = step.ok ? Status.PASSED : Status.FAILED;
-      });
-      for (const a of phaseAttachments(d, step)) runtime.writeAttachment(uuid, stepUuid, a.name, Buffer.from(a.text), { contentType: a.type });
-      runtime.stopStep(stepUuid, { stop: Date.parse(step.endedAt) });
-    }
+    runtime.applyRuntimeMessages(uuid, drillAllureMessages(d));
     runtime.updateTest(uuid, (t) => {
       t.status = status(d);
       if (d.verdict !== 'recovered') {

@@ -35,6 +35,7 @@ const JournalRepairStep = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('restart'), node: z.string(), component: z.enum(['flanneld', 'kubelet']), why: z.string() }),
   z.object({ kind: z.literal('wait-rollout'), namespace: z.string(), name: z.string(), timeoutMs: z.number(), why: z.string() }),
+  z.object({ kind: z.literal('delete-pod'), namespace: z.string(), name: z.string(), uid: z.string(), why: z.string() }),
 ]);
 
 export const JournalStepResult = z.object({ step: JournalRepairStep, ok: z.boolean(), durationMs: z.number(), output: z.string().optional(), error: z.string().optional() });

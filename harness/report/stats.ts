@@ -6,7 +6,7 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
-function spread(values: number[]): ScenarioStats['mttdMs'] {
+export function spread(values: number[]): ScenarioStats['mttdMs'] {
   if (!values.length) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)! };

@@ -21,7 +21,7 @@ const READS: [string[], string][] = [
   [['ip', '-j', '-4', 'addr', 'show'], '[]'],
 ];
 
-function templateContext(): ScenarioContext {
+export function templateContext(): ScenarioContext {
   const executor: Executor = {
     async exec(argv): Promise<CommandResult> {
       const read = READS.find(([a]) => a.length === argv.length && a.every((x, i) => x === argv[i]));
@@ -54,7 +54,7 @@ function templateContext(): ScenarioContext {
 
 const selector = (node: string) => (node === '{{node}}' ? 'faulted' : node === PEER ? 'others' : node);
 
-function toFileStep(step: Step): FileStep {
+export function toFileStep(step: Step): FileStep {
   const why = step.why ? { why: step.why } : {};
   const each = JSON.stringify(step).includes('{{item}}') ? { for_each: 'pod_veths' as const } : {};
   switch (step.kind) {
@@ -66,6 +66,8 @@ function toFileStep(step: Step): FileStep {
       return { kind: 'restart', node: selector(step.node), component: step.component, ...each, ...why };
     case 'wait-rollout':
       return { kind: 'wait-rollout', namespace: step.namespace, name: step.name, ...(step.timeoutMs !== 60_000 ? { timeout: `${step.timeoutMs / 1000}s` } : {}), ...why };
+    case 'delete-pod':
+      return { kind: 'delete-pod', namespace: step.namespace, name: step.name, ...why };
     case 'network-exec':
       throw new Error('a runbook acts on the cluster, not on the network between its nodes');
   }

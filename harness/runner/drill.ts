@@ -108,7 +108,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
         const deadline = Date.now() + timeouts.symptomMs;
         while (Date.now() < deadline) {
           const report = await probe();
-          if (scenario.symptom.seen(report, ctx)) {
+          if (await scenario.symptom.seen(report, ctx)) {
             journal.symptom = { seen: true, description: scenario.symptom.description, atMs: Math.round(performance.now() - t0) };
             return { ok: true, detail: `${scenario.symptom.description}, at ${journal.symptom.atMs} ms` };
           }
@@ -119,11 +119,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
       step('detect', async () => {
         const deadline = Date.now() + timeouts.detectMs;
         while (Date.now() < deadline) {
-          // A fault outside every node shows only as reachability: ping (no DNS lookups, which
-          // take longer to fail) alongside the state read.
+          // A fault outside every node shows only as reachability: ping every node pair (sampled; no
+          // DNS lookups, which take longer to fail) alongside the state read.
           const [observation, pings] = await Promise.all([
             observeCluster(kube, cluster.access, { probe: false }),
-            scenario.detectionNeedsProbe ? probeCluster(kube, cluster.access, { dns: false, pingTimeoutMs: 150 }) : undefined,
+            scenario.detectionNeedsProbe ? probeCluster(kube, cluster.access, { dns: false, pingTimeoutMs: 150, mode: 'sampled' }) : undefined,
           ]);
           if (pings) {
             journal.probes.push(pings);
@@ -159,7 +159,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillJournal> {
       const deadline = Date.now() + timeouts.recoverMs;
       while (Date.now() < deadline) {
         const r = await probe();
-        if (recovered(r, ctx)) {
+        if (await recovered(r, ctx)) {
           journal.recovery = { mttrMs: Math.round(performance.now() - t0) };
           return { ok: true, detail: `connectivity back: MTTR ${journal.recovery.mttrMs} ms` };
         }

@@ -104,7 +104,7 @@ export async function validateRunbook(o: ValidateOptions): Promise<Validation> {
     let faulted: Diagnosis;
     do {
       faulted = await diagnose(kube, access);
-      if (scenario.symptom.seen(faulted.observation.probe!, ctx) && faulted.findings.some((f) => scenario.detects.includes(f.kind))) {
+      if ((await scenario.symptom.seen(faulted.observation.probe!, ctx)) && faulted.findings.some((f) => scenario.detects.includes(f.kind))) {
         v.symptom = { seen: true, atMs: Math.round(performance.now() - t0), description: scenario.symptom.description };
         break;
       }
@@ -129,7 +129,7 @@ export async function validateRunbook(o: ValidateOptions): Promise<Validation> {
       last = await diagnose(kube, access);
       const cordoned = last.observation.nodes.filter((n) => n.spec?.unschedulable).map((n) => n.metadata!.name!);
       const previous = failing;
-      failing = serviceFailures(scenario, ctx, last.observation.probe!, cordoned);
+      failing = await serviceFailures(scenario, ctx, last.observation.probe!, cordoned);
       persistent = failing.filter((f) => previous.includes(f) || v.service.afterFaultMs === undefined);
       if (!failing.length && v.service.afterFaultMs === undefined) {
         v.service = { recovered: true, afterFaultMs: Math.round(performance.now() - t0), afterRunbookMs: Math.round(performance.now() - started), failing: [] };
@@ -152,8 +152,8 @@ export async function validateRunbook(o: ValidateOptions): Promise<Validation> {
 }
 
 /** What is still failing, as pings and lookups; a gateway of a node taken out of service (cordoned) is not the service. */
-function serviceFailures(scenario: Scenario, ctx: ScenarioContext, report: ProbeReport, cordoned: string[]): string[] {
-  if (scenario.recovered) return scenario.recovered(report, ctx) ? [] : failuresOf(report);
+async function serviceFailures(scenario: Scenario, ctx: ScenarioContext, report: ProbeReport, cordoned: string[]): Promise<string[]> {
+  if (scenario.recovered) return (await scenario.recovered(report, ctx)) ? [] : failuresOf(report);
   const pings = report.ping.filter((p) => !p.ok && !(p.targetKind === 'gateway' && cordoned.includes(p.targetNode)));
   return [...pings.map((p) => `ping ${p.source}@${p.sourceNode} -> ${p.target}@${p.targetNode} (${p.targetIp})`), ...report.dns.filter((d) => !d.ok).map((d) => `DNS from ${d.source}@${d.sourceNode}: ${d.error ?? 'failed'}`)];
 }

@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { type Finding } from '../findings.js';
 import { ipv4Of } from '../observe/ip.js';
 import { type ClusterObservation } from '../observe/cluster.js';
@@ -69,6 +70,7 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
         detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
       });
     }
+    findings.push(...podsWithoutVeth(obs, node));
     const noHairpin = veths.filter((v) => v.master === 'cni0' && v.linkinfo?.info_slave_data?.hairpin === false);
     if (noHairpin.length) {
       findings.push({
@@ -83,4 +85,83 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
     }
   }
   return findings;
+}
+
+/**
+ * Every running pod of the node has its veth on the node: fewer pod veths than the pods the
+ * library knows to run there (probe and DNS pods; the node may run more) means a pod's network is
+ * gone, its veth deleted or moved away. The probe matrix names it: the pod nothing reaches and that
+ * reaches nothing. Nothing in place brings it back; the pod needs a new sandbox (and CNI ADD), which
+ * its controller makes when the pod is deleted. A bare pod would not come back: no repair then.
+ * Only as many pods are named as veths are missing: more isolated pods mean another cause, whose
+ * repair comes first.
+ */
+function podsWithoutVeth(obs: ClusterObservation, node: string): Finding[] {
+  const running = runningPods(obs, node);
+  const missing = podVethShortfall(obs, node);
+  if (missing <= 0) return [];
+  const isolatedPods = obs.probe ? running.filter((p) => isolated(obs, p)) : [];
+  const cutOff = isolatedPods.length <= missing ? isolatedPods : [];
+  const owned = cutOff.filter((p) => controllerOf(p));
+  const bare = cutOff.filter((p) => !controllerOf(p));
+  const names = (pods: V1Pod[]) => pods.map((p) => `${p.metadata!.namespace}/${p.metadata!.name} (${p.status!.podIP})`);
+  const remedy = !cutOff.length
+    ? isolatedPods.length
+      ? `${isolatedPods.length} pods reach nothing, more than the ${missing} veth(s) missing: repair what cuts off the others first`
+      : "a pod's network is gone (run the probes to name it)"
+    : `${names(cutOff).join(', ')} reach${cutOff.length === 1 ? 'es' : ''} nothing and nothing reaches ${cutOff.length === 1 ? 'it' : 'them'}. ${[
+        owned.length ? `Repair: delete ${names(owned).join(', ')} so its controller makes it again with a new sandbox` : '',
+        bare.length ? `${names(bare).join(', ')} has no controller to make it again: no safe repair (recreate it by hand)` : '',
+      ]
+        .filter(Boolean)
+        .join('; ')}`;
+  return [
+    {
+      kind: 'pod-network-missing',
+      severity: 'critical',
+      node,
+      summary: `${node}: ${running.length} pods run here but only ${running.length - missing} pod veth(s) are on the node: ${remedy}`,
+      evidence: [
+        { source: `${node}: ip -j -d link show`, observed: { podVeths: running.length - missing }, expected: { podVeths: `at least ${running.length}`, pods: names(running) } },
+        ...(cutOff.length ? [{ source: 'probe matrix', observed: names(cutOff).map((n) => `${n}: every ping to and from it fails`) }] : []),
+      ],
+      ...(owned.length
+        ? {
+            repair: 'replace-pod' as const,
+            detail: {
+              pods: owned.map((p): PodToReplace => ({ namespace: p.metadata!.namespace!, name: p.metadata!.name!, uid: p.metadata!.uid!, controller: controllerOf(p)! })),
+            },
+          }
+        : {}),
+    },
+  ];
+}
+
+/** A pod the replace-pod repair deletes, and the controller that makes it again. */
+export interface PodToReplace {
+  namespace: string;
+  name: string;
+  uid: string;
+  controller: { kind: string; name: string; uid: string };
+}
+
+export function controllerOf(pod: V1Pod): PodToReplace['controller'] | undefined {
+  const ref = pod.metadata?.ownerReferences?.find((r) => r.controller);
+  return ref ? { kind: ref.kind, name: ref.name, uid: ref.uid } : undefined;
+}
+
+const runningPods = (obs: ClusterObservation, node: string) =>
+  podsOn([...obs.probePods, ...obs.dnsPods], node).filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.spec?.hostNetwork);
+
+/** How many of the node's running (probe and DNS) pods have no pod veth on it. */
+export function podVethShortfall(obs: ClusterObservation, node: string): number {
+  const o = obs.state.get(node);
+  return o ? runningPods(obs, node).length - podVeths(o).length : 0;
+}
+
+function isolated(obs: ClusterObservation, pod: V1Pod): boolean {
+  const ip = pod.status!.podIP;
+  const to = obs.probe!.ping.filter((p) => p.targetIp === ip && p.source !== pod.metadata!.name);
+  const from = obs.probe!.ping.filter((p) => p.source === pod.metadata!.name);
+  return to.length > 0 && to.every((p) => !p.ok) && from.every((p) => !p.ok);
 }

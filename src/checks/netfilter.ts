@@ -100,6 +100,9 @@ export function overlaps(a: string, b: string): boolean {
   return ((na & mask) >>> 0) === ((nb & mask) >>> 0);
 }
 
+/** The prefix length of "a.b.c.d/n" (32 for a bare address, as `ip -j route` prints a host route). */
+export const prefixLength = (cidr: string) => prefix(cidr)[1];
+
 function prefix(cidr: string): [number | undefined, number] {
   const [ip, len] = cidr.split('/');
   const parts = ip!.split('.').map(Number);

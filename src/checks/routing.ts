@@ -1,7 +1,9 @@
 import { type Finding } from '../findings.js';
 import { type ClusterObservation } from '../observe/cluster.js';
-import { type RoutingRule } from '../observe/ip.js';
-import { overlaps } from './netfilter.js';
+import { ipv4Of, type Route, type RoutingRule } from '../observe/ip.js';
+import { type NodeObservation } from '../observe/node.js';
+import { nodeFacts } from './cluster-facts.js';
+import { overlaps, prefixLength } from './netfilter.js';
 
 /** The tables every node has; a rule sending pod traffic anywhere else diverts it from the main table flannel programs. */
 const STANDARD_TABLES = ['local', 'main', 'default'];
@@ -74,3 +76,72 @@ export function ruleSelector(r: RoutingRule): string[] {
 }
 
 const describeRule = (r: RoutingRule) => `${r.priority}: ${ruleSelector(r).join(' ') || 'all'}`;
+
+/**
+ * The main table's routes into the pod network, diffed both ways against what flanneld and the
+ * bridge plugin leave: per peer `<podCIDR> via <vtep> dev flannel.1 onlink` (checked in vxlan.ts),
+ * the node's own `<podCIDR> dev cni0 scope link src <gateway>`, and nothing else as specific as a
+ * node's pod prefix or more: a /25 inside a peer's /24, a blackhole, unreachable or prohibit route,
+ * a second route for the prefix at another metric. Longest prefix wins, so each of those takes
+ * part or all of a node's pods away from flannel.
+ */
+export function checkPodRoutes(obs: ClusterObservation): Finding[] {
+  const facts = obs.nodes.map((n) => nodeFacts(n, obs.state.get(n.metadata!.name!))).filter((f) => f.podCIDR);
+  const findings: Finding[] = [];
+  for (const [node, o] of obs.state) {
+    const own = facts.find((f) => f.name === node);
+    const extra = o.routes.filter((r) => {
+      const covering = facts.find((f) => overlaps(r.dst, f.podCIDR!) && prefixLength(r.dst) >= prefixLength(f.podCIDR!));
+      if (!covering) return false;
+      // The route flanneld (or the kernel, for cni0's address) owns: its slot is judged by the per-peer and local checks.
+      return !(r.dst === covering.podCIDR && !r.metric);
+    });
+    if (extra.length) {
+      const diverting = extra.filter((r) => !sameNextHop(r, facts.find((f) => overlaps(r.dst, f.podCIDR!))!, node));
+      findings.push({
+        kind: 'pod-route-extra',
+        severity: diverting.length ? 'critical' : 'warning',
+        node,
+        summary: `${node}: ${extra.length} route(s) into the pod network that neither flanneld nor the bridge plugin writes: ${extra.map(describeRoute).join('; ')}${diverting.length ? ' (more specific than, or in place of, the pod prefix: the pods it covers are sent elsewhere)' : ''}`,
+        evidence: [{ source: `${node}: ip -j route show`, observed: extra.map(describeRoute), expected: 'per node one route for its pod prefix: via its VTEP dev flannel.1 onlink (peers), dev cni0 (this node)' }],
+        repair: 'fix-pod-routes',
+        detail: { delete: extra.map(routeSelector) },
+      });
+    }
+    const local = own?.podCIDR ? localRouteProblem(o, own.podCIDR) : undefined;
+    if (local) {
+      findings.push({
+        kind: 'pod-route-local-wrong',
+        severity: 'critical',
+        node,
+        summary: `${node}: the route to this node's own pods ${own!.podCIDR} is ${local.observed ? describeRoute(local.observed) : 'missing'}, though cni0 is up with ${local.gateway}: replies to them leave the wrong way`,
+        evidence: [{ source: `${node}: ip -j route show`, observed: local.observed ?? null, expected: `${own!.podCIDR} dev cni0 proto kernel scope link src ${local.gateway.split('/')[0]}` }],
+        repair: 'fix-pod-routes',
+        detail: { local: { dst: own!.podCIDR, src: local.gateway.split('/')[0] } },
+      });
+    }
+  }
+  return findings;
+}
+
+/** The kernel's route for cni0's address, when cni0 is up with it (else the bridge findings say what is wrong). */
+function localRouteProblem(o: NodeObservation, podCIDR: string): { gateway: string; observed?: Route } | undefined {
+  const cni0 = o.links.find((l) => l.ifname === 'cni0');
+  const gateway = o.subnetEnv?.FLANNEL_SUBNET;
+  if (!cni0?.flags.includes('UP') || !gateway || !ipv4Of(o.addresses, 'cni0').includes(gateway)) return undefined;
+  const route = o.routes.find((r) => r.dst === podCIDR && !r.metric);
+  return route?.dev === 'cni0' && !route.gateway && (route.type ?? 'unicast') === 'unicast' ? undefined : { gateway, ...(route ? { observed: route } : {}) };
+}
+
+/** A route that sends where flanneld's would anyway (say a /25 via the same VTEP): not a cause, still not flanneld's. */
+function sameNextHop(r: Route, owner: { name: string; vtepIp?: string } | undefined, node: string): boolean {
+  if (!owner || (r.type ?? 'unicast') !== 'unicast') return false;
+  return owner.name === node ? r.dev === 'cni0' && !r.gateway : r.dev === 'flannel.1' && r.gateway === owner.vtepIp;
+}
+
+/** What `ip route del` needs to remove exactly this route. */
+export function routeSelector(r: Route): string[] {
+  return [...(r.type && r.type !== 'unicast' ? [r.type] : []), r.dst, ...(r.gateway ? ['via', r.gateway] : []), ...(r.dev ? ['dev', r.dev] : []), ...(r.metric ? ['metric', String(r.metric)] : [])];
+}
+
+const describeRoute = (r: Route) => [...routeSelector(r), ...(r.flags.includes('onlink') ? ['onlink'] : [])].join(' ');

@@ -46,19 +46,7 @@ export function checkVxlan(obs: ClusterObservation): Finding[] {
     if (!o || !f.realVtepMac) continue;
     const peers = facts.filter((p) => p.name !== f.name && p.vtepIp && p.realVtepMac && p.internalIp);
     for (const p of peers) findings.push(...peerProgramming(f.name, o, p));
-    const peerMacs = new Map(peers.map((p) => [p.internalIp!, p.realVtepMac!]));
-    const stale = o.fdb.filter((e) => e.ifname === 'flannel.1' && e.dst && peerMacs.has(e.dst) && e.mac.toLowerCase() !== peerMacs.get(e.dst));
-    if (stale.length) {
-      findings.push({
-        kind: 'vxlan-fdb-stale',
-        severity: 'warning',
-        node: f.name,
-        summary: `${f.name}: ${stale.length} flannel.1 FDB entr${stale.length === 1 ? 'y' : 'ies'} for a MAC no peer has (flanneld never removes the entry of an old VtepMAC)`,
-        evidence: [{ source: `${f.name}: bridge -j fdb show dev flannel.1`, observed: stale.map((e) => `${e.mac} dst ${e.dst}`), expected: 'no entry besides the peers\' real VtepMACs' }],
-        repair: 'fix-vxlan-peer',
-        detail: { stale: stale.map((e) => ({ mac: e.mac, dst: e.dst })) },
-      });
-    }
+    findings.push(...strayEntries(f.name, o, facts.filter((p) => p.name !== f.name)));
   }
   return findings;
 }
@@ -138,7 +126,8 @@ function peerProgramming(node: string, o: NonNullable<ReturnType<ClusterObservat
       detail: peerDetail(p),
     });
   }
-  const route = o.routes.find((r) => r.dst === p.podCIDR);
+  // flanneld's route has no metric: one at another metric for the same prefix is an extra one (routing.ts).
+  const route = o.routes.find((r) => r.dst === p.podCIDR && !r.metric);
   if (!route || route.gateway !== p.vtepIp || route.dev !== 'flannel.1' || !route.flags.includes('onlink')) {
     out.push({
       kind: 'vxlan-route-missing',
@@ -151,6 +140,53 @@ function peerProgramming(node: string, o: NonNullable<ReturnType<ClusterObservat
     });
   }
   return out;
+}
+
+const ZERO_MAC = '00:00:00:00:00:00';
+
+/**
+ * flannel.1 entries flanneld would not have written: it writes one FDB entry (VtepMAC -> public
+ * IP) and one PERMANENT neighbour (VTEP address -> VtepMAC) per peer, and nothing else (learning
+ * is off). Anything more is removed as its DelFDB/DelARP would: an entry for a MAC no peer has
+ * (an old VtepMAC; a default all-zeros entry, which sends frames for every unknown MAC somewhere),
+ * a PERMANENT neighbour for an address that is no peer's VTEP. A peer's MAC has one destination
+ * (the kernel appends only to all-zeros and multicast entries): a wrong one is the peer's entry gone
+ * wrong, replaced in place (vxlan-fdb-missing). A peer whose flannel.1 was not observed counts with
+ * its annotated MAC, so its entries are never taken for strays.
+ */
+function strayEntries(node: string, o: NodeObservation, peers: NodeFacts[]): Finding[] {
+  const findings: Finding[] = [];
+  const known = peers.filter((p) => p.internalIp && (p.realVtepMac ?? p.annotatedVtepMac));
+  const written = new Set(known.map((p) => `${p.realVtepMac ?? p.annotatedVtepMac}|${p.internalIp}`));
+  const peerMacs = new Set(known.map((p) => p.realVtepMac ?? p.annotatedVtepMac));
+  const stray = o.fdb.filter((e) => e.ifname === 'flannel.1' && e.dst && !peerMacs.has(e.mac.toLowerCase()));
+  if (stray.length) {
+    // Frames for every unknown MAC sent to another host: traffic misdirected.
+    const misdirects = stray.filter((e) => e.mac === ZERO_MAC);
+    findings.push({
+      kind: 'vxlan-fdb-stale',
+      severity: misdirects.length ? 'critical' : 'warning',
+      node,
+      summary: `${node}: ${stray.length} flannel.1 FDB entr${stray.length === 1 ? 'y' : 'ies'} flanneld would not have written: ${stray.map((e) => `${e.mac} dst ${e.dst}${e.mac === ZERO_MAC ? ' (default entry: frames for unknown MACs go there)' : ' (a MAC no peer has)'}`).join(', ')}`,
+      evidence: [{ source: `${node}: bridge -j fdb show dev flannel.1`, observed: stray.map((e) => `${e.mac} dst ${e.dst}`), expected: [...written].map((w) => w.replace('|', ' dst ')) }],
+      repair: 'fix-vxlan-peer',
+      detail: { stale: stray.map((e) => ({ mac: e.mac, dst: e.dst })) },
+    });
+  }
+  const vteps = new Set(peers.map((p) => p.vtepIp).filter(Boolean));
+  const neighbours = o.neighbours.filter((n) => n.dev === 'flannel.1' && n.state.includes('PERMANENT') && !vteps.has(n.dst));
+  if (neighbours.length) {
+    findings.push({
+      kind: 'vxlan-neighbour-stray',
+      severity: 'warning',
+      node,
+      summary: `${node}: PERMANENT flannel.1 neighbour(s) for addresses that are no peer's VTEP: ${neighbours.map((n) => `${n.dst} -> ${n.lladdr ?? '?'}`).join(', ')} (flanneld removes a peer's entry when the peer leaves)`,
+      evidence: [{ source: `${node}: ip -j neigh show dev flannel.1`, observed: neighbours.map((n) => `${n.dst} lladdr ${n.lladdr ?? '-'} ${n.state.join(',')}`), expected: `PERMANENT entries only for the peers' VTEPs ${[...vteps].join(', ')}` }],
+      repair: 'fix-vxlan-peer',
+      detail: { strayNeighbours: neighbours.map((n) => n.dst) },
+    });
+  }
+  return findings;
 }
 
 /** What fix-vxlan-peer needs to program one peer as flanneld would. */

@@ -34,6 +34,7 @@ const Route = z.looseObject({
   flags: z.array(z.string()).default([]),
   protocol: z.string().optional(),
   type: z.string().optional(),
+  metric: z.number().optional(),
 });
 export type Route = z.infer<typeof Route>;
 

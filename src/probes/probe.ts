@@ -2,6 +2,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { type ClusterAccess, type PodHandle } from '../access.js';
 import { CommandError } from '../exec.js';
 import { type Kube } from '../kube/client.js';
+import { mapLimit } from '../parallel.js';
 import { parseFpingCount } from './fping.js';
 import { type DnsResult, type PingResult, type ProbeReport } from './types.js';
 
@@ -14,9 +15,32 @@ export const DNS_EXPECT = '10.96.0.1';
 export interface ProbeOptions {
   /** Per-target reply timeout for ping, in ms. */
   pingTimeoutMs?: number;
-  /** Also look up the cluster DNS from every pod (default true). */
+  /** Also look up the cluster DNS from every source pod (default true). */
   dns?: boolean;
+  /**
+   * `full` (default, for verification): every probe pod pings every other probe pod, every DNS pod
+   * and every node's gateway. `sampled` (for detection): one probe pod per node pings the sampled pod
+   * of every other node, every DNS pod and every gateway: every node pair, N² pings instead of (N·pods)².
+   */
+  mode?: ProbeMode;
+  /** How many source pods probe at once (default PROBE_CONCURRENCY). */
+  concurrency?: number;
 }
+
+export type ProbeMode = 'full' | 'sampled';
+
+/**
+ * Sources probing at once. Each source is one fping (and one dig) that pings its targets concurrently
+ * and mostly waits: more sources in flight than cores is fine, hundreds at once only queue.
+ */
+const PROBE_CONCURRENCY = 16;
+
+/**
+ * fping's gap between two packets to different targets, in ms. fping's default (10 ms) makes one
+ * source with 150 targets (50 nodes) take 1.5 s before it waits for a single reply; a healthy
+ * underlay answers in well under a millisecond, so 1 ms still spreads a source's burst.
+ */
+const PING_INTERVAL_MS = 1;
 
 interface Target {
   name: string;
@@ -26,9 +50,9 @@ interface Target {
 }
 
 /**
- * The all-pairs matrix an SRE runs first: from every probe pod, one fping call to every
- * other probe pod, every DNS pod and every node's pod gateway (cni0), plus a DNS lookup
- * through the cluster DNS Service. Sources run in parallel; nothing waits for a retry.
+ * The matrix an SRE runs first: from each source pod, one fping call to all its targets (other probe
+ * pods, the DNS pods, every node's pod gateway on cni0) and a DNS lookup through the cluster DNS
+ * Service. Sources run in parallel, at most `concurrency` at once; nothing waits for a retry.
  */
 export async function probeCluster(kube: Kube, access: ClusterAccess, options: ProbeOptions = {}): Promise<ProbeReport> {
   const started = performance.now();
@@ -37,20 +61,21 @@ export async function probeCluster(kube: Kube, access: ClusterAccess, options: P
     kube.core.listNamespacedPod(DNS_SELECTOR),
     kube.core.listNode(),
   ]);
-  const sources = probes.items.filter(hasIp);
+  const ready = probes.items.filter(hasIp);
+  const sources = options.mode === 'sampled' ? onePerNode(ready) : ready;
   const targets: Target[] = [
     ...[...sources, ...dnsPods.items.filter(hasIp)].map((p) => ({ name: p.metadata!.name!, node: p.spec!.nodeName!, ip: p.status!.podIP!, kind: 'pod' as const })),
     ...nodes.items.flatMap((n) => gatewayOf(n)),
   ];
-  const perSource = await Promise.all(
-    sources.map(async (pod) => {
-      const handle = podHandle(pod);
-      const exec = access.pod(handle);
-      const mine = targets.filter((t) => t.ip !== pod.status!.podIP);
-      const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, options.pingTimeoutMs ?? 300), options.dns === false ? undefined : dnsFrom(exec, handle)]);
-      return { ping, dns };
-    }),
-  );
+  const timeoutMs = options.pingTimeoutMs ?? 300;
+  const perSource = await mapLimit(sources, options.concurrency ?? PROBE_CONCURRENCY, async (pod) => {
+    const handle = podHandle(pod);
+    const exec = access.pod(handle);
+    const mine = targets.filter((t) => t.ip !== pod.status!.podIP);
+    // Issued in the same turn: a backend that coalesces one pod's execs (kind) runs both in one exec.
+    const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, timeoutMs), options.dns === false ? undefined : dnsFrom(exec, handle)]);
+    return { ping, dns };
+  });
   return {
     at: new Date().toISOString(),
     durationMs: Math.round(performance.now() - started),
@@ -59,9 +84,24 @@ export async function probeCluster(kube: Kube, access: ClusterAccess, options: P
   };
 }
 
+/** The first probe pod of each node, by name: the same pods every time, so repeated samples compare. */
+function onePerNode(pods: V1Pod[]): V1Pod[] {
+  const byNode = new Map<string, V1Pod>();
+  for (const p of [...pods].sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))) {
+    if (!byNode.has(p.spec!.nodeName!)) byNode.set(p.spec!.nodeName!, p);
+  }
+  return [...byNode.values()];
+}
+
+/** The fping argv for a set of targets: one count each, no retry, `timeoutMs` per target. */
+export function fpingArgv(ips: readonly string[], timeoutMs: number): string[] {
+  return ['fping', '-C', '1', '-q', '-t', String(timeoutMs), '-r', '0', '-i', String(PING_INTERVAL_MS), ...ips];
+}
+
 async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, targets: Target[], timeoutMs: number): Promise<PingResult[]> {
   if (!targets.length) return [];
-  const r = await exec.exec(['fping', '-C', '1', '-q', '-t', String(timeoutMs), '-r', '0', ...targets.map((t) => t.ip)], { check: false, timeoutMs: timeoutMs + 5000 });
+  const sending = targets.length * PING_INTERVAL_MS;
+  const r = await exec.exec(fpingArgv(targets.map((t) => t.ip), timeoutMs), { check: false, timeoutMs: sending + timeoutMs + EXEC_ALLOWANCE_MS });
   const rtts = parseFpingCount(`${r.stdout}\n${r.stderr}`);
   return targets.map((t) => {
     const rtt = rtts.get(t.ip);

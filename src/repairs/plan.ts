@@ -1,3 +1,4 @@
+import { formatArgv } from '../exec.js';
 import { type FindingKind, type RepairKind } from '../findings.js';
 import { type Expectation, type Unmet } from './postcondition.js';
 
@@ -7,7 +8,9 @@ export type Step =
   | { kind: 'network-exec'; argv: string[]; why: string }
   | { kind: 'patch'; resource: 'Node' | 'Deployment'; namespace?: string; name: string; patchType: 'merge' | 'strategic'; body: unknown; why: string }
   | { kind: 'restart'; node: string; component: 'flanneld' | 'kubelet'; why: string }
-  | { kind: 'wait-rollout'; namespace: string; name: string; timeoutMs: number; why: string };
+  | { kind: 'wait-rollout'; namespace: string; name: string; timeoutMs: number; why: string }
+  /** Deletes the pod only while it is this uid (a delete precondition): never its replacement. */
+  | { kind: 'delete-pod'; namespace: string; name: string; uid: string; why: string };
 
 export interface RepairPlan {
   repair: RepairKind;
@@ -51,14 +54,16 @@ export function execStep(node: string, argv: string[], why: string, allowFailure
 export function describeStep(step: Step): string {
   switch (step.kind) {
     case 'exec':
-      return `${step.node}: ${step.argv.join(' ')}`;
+      return `${step.node}: ${formatArgv(step.argv)}`;
     case 'network-exec':
-      return `network: ${step.argv.join(' ')}`;
+      return `network: ${formatArgv(step.argv)}`;
     case 'patch':
       return `kubectl patch ${step.resource.toLowerCase()} ${step.namespace ? `-n ${step.namespace} ` : ''}${step.name} --type ${step.patchType} -p '${JSON.stringify(step.body)}'`;
     case 'restart':
       return `${step.node}: restart ${step.component}`;
     case 'wait-rollout':
       return `kubectl -n ${step.namespace} rollout status deployment/${step.name} --timeout ${Math.round(step.timeoutMs / 1000)}s`;
+    case 'delete-pod':
+      return `kubectl -n ${step.namespace} delete pod ${step.name} (uid ${step.uid})`;
   }
 }

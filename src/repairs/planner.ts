@@ -1,4 +1,6 @@
 import { type ClusterAccess } from '../access.js';
+import { flannelChainDiffs, ruleText } from '../checks/flannel-rules.js';
+import { controllerOf, type PodToReplace } from '../checks/bridge.js';
 import { type PeerDetail } from '../checks/vxlan.js';
 import { BACKEND_DATA, podsOn } from '../checks/cluster-facts.js';
 import { type Finding, type RepairKind } from '../findings.js';
@@ -16,13 +18,16 @@ const ORDER: RepairKind[] = [
   'enable-ip-forward',
   'enable-interface-forwarding',
   'delete-ip-rule',
+  'restore-flannel-rules',
   'recreate-cni0',
+  'fix-pod-routes',
   'set-vxlan-device',
   'restore-vtep-annotation',
   'fix-vxlan-peer',
   'restart-flanneld',
   'move-dns',
   'scale-dns',
+  'replace-pod',
 ];
 
 /** One plan per repair and node, for every finding that has a repair. */
@@ -156,7 +161,25 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
       };
     }
     case 'fix-vxlan-peer':
-      return { ...base, summary: `${node}: program its vxlan peers as flanneld does (neighbour, FDB and route replaced) and delete FDB entries flanneld would not have written`, ...vxlanPeerPlan(node!, findings) };
+      return { ...base, summary: `${node}: program its vxlan peers as flanneld does (neighbour, FDB and route replaced) and delete FDB and neighbour entries flanneld would not have written`, ...vxlanPeerPlan(node!, findings) };
+    case 'fix-pod-routes': {
+      const extra = uniqueBy(findings.flatMap((f) => (f.detail as { delete?: string[][] }).delete ?? []), (r) => r.join(' '));
+      const local = findings.map((f) => (f.detail as { local?: { dst: string; src: string } }).local).find(Boolean);
+      return {
+        ...base,
+        summary: `${node}: ${[extra.length ? `delete ${extra.length} route(s) into the pod network flanneld does not write` : '', local ? `route ${local.dst} to cni0 again` : ''].filter(Boolean).join('; ')}`,
+        steps: [
+          ...extra.map((r) => exec(['ip', 'route', 'del', ...r], `not flanneld's: ${r.join(' ')}`)),
+          ...(local ? [exec(['ip', 'route', 'replace', local.dst, 'dev', 'cni0', 'proto', 'kernel', 'scope', 'link', 'src', local.src], "the route the kernel adds with cni0's address")] : []),
+        ],
+        postcondition: [
+          ...extra.map((r): Expectation => ({ kind: 'no-route', node: node!, selector: r })),
+          ...(local ? [{ kind: 'local-route', node: node!, dst: local.dst, dev: 'cni0' } as const] : []),
+        ],
+      };
+    }
+    case 'restore-flannel-rules':
+      return { ...base, summary: `${node}: restore flanneld's ${findings.map((f) => (f.detail as { table: string }).table).join(' and ')} chains and their jumps as flanneld writes them`, ...flannelRulesPlan(node!, findings, obs) };
     case 'restart-flanneld':
       return {
         ...base,
@@ -165,6 +188,23 @@ async function planOne(findings: Finding[], obs: ClusterObservation, access: Clu
         postcondition: [{ kind: 'link', node: node!, ifname: 'flannel.1' }],
         settleMs: 15_000,
       };
+    case 'replace-pod': {
+      const pods = uniqueBy(
+        findings.flatMap((f) => (f.detail as { pods: PodToReplace[] }).pods),
+        (p) => p.uid,
+      );
+      const controllerPods = (uid: string) => [...obs.probePods, ...obs.dnsPods].filter((p) => controllerOf(p)?.uid === uid && !p.metadata?.deletionTimestamp).length;
+      return {
+        ...base,
+        summary: `${node}: delete ${pods.map((p) => `${p.namespace}/${p.name}`).join(', ')}, whose network is gone, so ${pods.length === 1 ? 'its controller makes it' : 'their controllers make them'} again with a new sandbox (what kubectl delete pod does)`,
+        steps: pods.map((p): Step => ({ kind: 'delete-pod', namespace: p.namespace, name: p.name, uid: p.uid, why: `${p.controller.kind} ${p.controller.name} makes a new pod, whose sandbox gets its network from a CNI ADD` })),
+        postcondition: pods.map((p): Expectation => ({ kind: 'pod-replaced', namespace: p.namespace, name: p.name, uid: p.uid, controller: p.controller, pods: controllerPods(p.controller.uid) })),
+        // The kubelet tears the old sandbox down, the controller and the scheduler place a new pod, the
+        // kubelet starts it: a second or two on a lab. Plans of a round are judged together until the
+        // longest settle time, so this one bounds how long the others wait too.
+        settleMs: 30_000,
+      };
+    }
     case 'move-dns': {
       const d = first.detail as { avoid: string[]; oldIps: string[] };
       const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: d.avoid }] }] } } };
@@ -212,6 +252,12 @@ function vxlanPeerPlan(node: string, findings: Finding[]): Pick<RepairPlan, 'ste
       postcondition.push({ kind: 'no-fdb', node, dev: 'flannel.1', mac: e.mac, dst: e.dst });
     }
   }
+  for (const f of findings.filter((f) => f.kind === 'vxlan-neighbour-stray')) {
+    for (const ip of (f.detail as { strayNeighbours: string[] }).strayNeighbours) {
+      steps.push(exec(['ip', 'neigh', 'del', ip, 'dev', 'flannel.1'], `a neighbour flanneld would not have written: ${ip}`, true));
+      postcondition.push({ kind: 'no-neighbour', node, dev: 'flannel.1', ip });
+    }
+  }
   for (const f of uniqueBy(findings.filter((f) => f.detail && 'peer' in f.detail), (f) => `${f.kind}|${(f.detail as unknown as PeerDetail).peer}`)) {
     const p = f.detail as unknown as PeerDetail;
     if (f.kind === 'vxlan-neighbour-wrong') {
@@ -228,6 +274,35 @@ function vxlanPeerPlan(node: string, findings: Finding[]): Pick<RepairPlan, 'ste
     }
   }
   return { steps, postcondition };
+}
+
+/**
+ * flanneld's chains as its ensure loop writes them: the chain emptied and its rules appended in
+ * order (flanneld itself re-creates missing rules but leaves extra and misordered ones), the jump
+ * appended when missing (flanneld's -A), or moved before the first rule that ends pod traffic
+ * ahead of it. Only flanneld's own chains and jump are touched, never another program's rules.
+ */
+function flannelRulesPlan(node: string, findings: Finding[], obs: ClusterObservation): Pick<RepairPlan, 'steps' | 'postcondition'> {
+  const o = obs.state.get(node);
+  const tables = new Set(findings.map((f) => (f.detail as { table: string }).table));
+  const diffs = o ? flannelChainDiffs(o).filter((d) => tables.has(d.expected.table)) : [];
+  const steps: Step[] = [];
+  for (const d of diffs) {
+    const { table, chain, from, jump, rules } = d.expected;
+    const ipt = (args: string[], why: string) => execStep(node, ['iptables', '-w', '-t', table, ...args], why);
+    if (d.chainMissing) steps.push(ipt(['-N', chain], `flanneld's chain ${chain}`));
+    if (d.chainMissing || d.missing.length || d.extra.length || d.misordered) {
+      if (!d.chainMissing) steps.push(ipt(['-F', chain], `empty ${chain}: ${[d.missing.length ? 'rules missing' : '', d.extra.length ? 'rules flanneld does not write' : '', d.misordered ? 'out of order' : ''].filter(Boolean).join(', ')}`));
+      steps.push(...rules.map((r) => ipt(['-A', chain, ...r], `flanneld's rule ${ruleText(r)}`)));
+    }
+    if (d.jumpMissing) steps.push(ipt(['-A', from, ...jump], `flanneld appends its jump to ${from}`));
+    else if (d.preempting.length) {
+      const copies = o!.iptables.tables[table]?.[from]?.rules.filter((r) => r.args.join(' ') === jump.join(' ')).length ?? 1;
+      for (let i = 0; i < copies; i++) steps.push(ipt(['-D', from, ...jump], `move flanneld's jump ahead of ${d.preempting[0]!.text}`));
+      steps.push(ipt(['-I', from, String(d.preempting[0]!.position), ...jump], `before rule ${d.preempting[0]!.position}, which ends pod traffic in ${from} first`));
+    }
+  }
+  return { steps, postcondition: diffs.map((d): Expectation => ({ kind: 'flannel-rules', node, table: d.expected.table })) };
 }
 
 /**

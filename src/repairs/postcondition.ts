@@ -1,6 +1,9 @@
+import { controllerOf, podVethShortfall } from '../checks/bridge.js';
 import { nodeFacts, VXLAN_PORT } from '../checks/cluster-facts.js';
 import { nftRules, nftVxlanDrops } from '../checks/firewall.js';
-import { ruleSelector } from '../checks/routing.js';
+import { flannelChainDiffs, ruleText } from '../checks/flannel-rules.js';
+import { routeSelector, ruleSelector } from '../checks/routing.js';
+import { isReady } from '../kube/client.js';
 import { type ClusterObservation } from '../observe/cluster.js';
 import { ipv4Of } from '../observe/ip.js';
 import { type IptablesRule } from '../observe/iptables.js';
@@ -19,6 +22,13 @@ export type Expectation =
   /** The FDB entry for this MAC on the device sends to dst, and only there. */
   | { kind: 'fdb'; node: string; dev: string; mac: string; dst: string }
   | { kind: 'no-fdb'; node: string; dev: string; mac: string; dst: string }
+  | { kind: 'no-neighbour'; node: string; dev: string; ip: string }
+  /** No route matching this `ip route del` selector (type, dst, via, dev, metric). */
+  | { kind: 'no-route'; node: string; selector: string[] }
+  /** The route to dst is a plain route to the device (no gateway), as the kernel adds for an address. */
+  | { kind: 'local-route'; node: string; dst: string; dev: string }
+  /** flanneld's chain and jump in this table are as flanneld writes them (flannel-rules.ts). */
+  | { kind: 'flannel-rules'; node: string; table: string }
   /** A PERMANENT neighbour entry: ip -> mac on the device. */
   | { kind: 'neighbour'; node: string; dev: string; ip: string; mac: string }
   /** A route to dst via gateway on the device, onlink. */
@@ -39,7 +49,12 @@ export type Expectation =
   /** The kube-dns Service has ready endpoints, none on these nodes. */
   | { kind: 'dns-off'; nodes: string[] }
   /** The coredns Deployment asks for this many replicas and the kube-dns Service has a ready endpoint. */
-  | { kind: 'dns-ready'; replicas: number };
+  | { kind: 'dns-ready'; replicas: number }
+  /**
+   * The pod with this uid is gone and its controller runs as many pods as before, each Ready with
+   * an address on a node that has a pod veth for every pod it runs (the new sandbox's network).
+   */
+  | { kind: 'pod-replaced'; namespace: string; name: string; uid: string; controller: { kind: string; name: string; uid: string }; pods: number };
 
 export interface Unmet {
   expected: Expectation;
@@ -70,6 +85,7 @@ function evaluate(e: Expectation, obs: ClusterObservation): Reading {
     const replicas = obs.dnsDeployment?.spec?.replicas;
     return { holds: replicas === e.replicas && ready.length > 0, observed: { replicas: replicas ?? null, readyEndpoints: ready.length } };
   }
+  if (e.kind === 'pod-replaced') return podReplaced(e, obs);
   if (e.kind === 'vtep-annotation') {
     const node = obs.nodes.find((n) => n.metadata?.name === e.node);
     const annotated = node ? nodeFacts(node, undefined).annotatedVtepMac : undefined;
@@ -80,7 +96,19 @@ function evaluate(e: Expectation, obs: ClusterObservation): Reading {
   return evaluateOnNode(e, o);
 }
 
-function evaluateOnNode(e: Exclude<Expectation, { kind: 'dns-off' | 'dns-ready' | 'vtep-annotation' }>, o: NodeObservation): Reading {
+function podReplaced(e: Extract<Expectation, { kind: 'pod-replaced' }>, obs: ClusterObservation): Reading {
+  const pods = [...obs.probePods, ...obs.dnsPods];
+  const old = pods.find((p) => p.metadata?.uid === e.uid);
+  const owned = pods.filter((p) => controllerOf(p)?.uid === e.controller.uid && !p.metadata?.deletionTimestamp);
+  const ready = owned.filter((p) => isReady(p) && p.status?.podIP);
+  const nodesShort = [...new Set(ready.map((p) => p.spec?.nodeName ?? ''))].filter((n) => podVethShortfall(obs, n) > 0);
+  return {
+    holds: !old && ready.length >= e.pods && !nodesShort.length,
+    observed: { oldPod: old ? (old.metadata?.deletionTimestamp ? 'terminating' : 'present') : 'gone', ready: ready.map((p) => `${p.metadata!.name} on ${p.spec?.nodeName ?? '?'}`), nodesShort },
+  };
+}
+
+function evaluateOnNode(e: Exclude<Expectation, { kind: 'dns-off' | 'dns-ready' | 'vtep-annotation' | 'pod-replaced' }>, o: NodeObservation): Reading {
   switch (e.kind) {
     case 'sysctl': {
       const value = o.sysctls[e.key];
@@ -111,9 +139,28 @@ function evaluateOnNode(e: Exclude<Expectation, { kind: 'dns-off' | 'dns-ready' 
       const n = o.neighbours.find((x) => x.dev === e.dev && x.dst === e.ip);
       return { holds: n?.lladdr?.toLowerCase() === e.mac.toLowerCase() && n.state.includes('PERMANENT'), observed: n ? { lladdr: n.lladdr ?? null, state: n.state } : null };
     }
+    case 'no-neighbour': {
+      const n = o.neighbours.find((x) => x.dev === e.dev && x.dst === e.ip && x.state.includes('PERMANENT'));
+      return { holds: !n, observed: n ? { lladdr: n.lladdr ?? null, state: n.state } : null };
+    }
+    case 'no-route': {
+      const same = o.routes.filter((r) => routeSelector(r).join(' ') === e.selector.join(' '));
+      return { holds: !same.length, observed: same.length ? e.selector.join(' ') : null };
+    }
+    case 'local-route': {
+      const r = o.routes.find((x) => x.dst === e.dst && !x.metric);
+      return { holds: (r?.type ?? 'unicast') === 'unicast' && r?.dev === e.dev && !r.gateway, observed: r ? { type: r.type ?? 'unicast', gateway: r.gateway ?? null, dev: r.dev ?? null } : null };
+    }
+    case 'flannel-rules': {
+      const diff = flannelChainDiffs(o).find((d) => d.expected.table === e.table);
+      return {
+        holds: !diff,
+        observed: diff ? { missing: diff.missing.map(ruleText), extra: diff.extra.map((r) => r.text), misordered: diff.misordered, jumpMissing: diff.jumpMissing, preempting: diff.preempting.map((r) => r.text) } : null,
+      };
+    }
     case 'route': {
-      const r = o.routes.find((x) => x.dst === e.dst);
-      return { holds: r?.gateway === e.gateway && r.dev === e.dev && r.flags.includes('onlink'), observed: r ? { gateway: r.gateway ?? null, dev: r.dev ?? null, flags: r.flags } : null };
+      const r = o.routes.find((x) => x.dst === e.dst && !x.metric);
+      return { holds: (r?.type ?? 'unicast') === 'unicast' && r?.gateway === e.gateway && r.dev === e.dev && r.flags.includes('onlink'), observed: r ? { gateway: r.gateway ?? null, dev: r.dev ?? null, flags: r.flags } : null };
     }
     case 'link': {
       const link = o.links.find((l) => l.ifname === e.ifname);
@@ -175,6 +222,14 @@ export function describeExpectation(e: Expectation): string {
       return `${e.node}: no fdb entry ${e.mac} dst ${e.dst} on ${e.dev}`;
     case 'neighbour':
       return `${e.node}: neighbour ${e.ip} -> ${e.mac} PERMANENT on ${e.dev}`;
+    case 'no-neighbour':
+      return `${e.node}: no PERMANENT neighbour ${e.ip} on ${e.dev}`;
+    case 'no-route':
+      return `${e.node}: no route "${e.selector.join(' ')}"`;
+    case 'local-route':
+      return `${e.node}: route ${e.dst} dev ${e.dev}`;
+    case 'flannel-rules':
+      return `${e.node}: flanneld's ${e.table} chain and jump as flanneld writes them`;
     case 'route':
       return `${e.node}: route ${e.dst} via ${e.gateway} dev ${e.dev} onlink`;
     case 'link':
@@ -197,5 +252,7 @@ export function describeExpectation(e: Expectation): string {
       return `Node ${e.node}: VtepMAC annotation ${e.mac}`;
     case 'dns-off':
       return `kube-dns has ready endpoints, none on ${e.nodes.join(', ')}`;
+    case 'pod-replaced':
+      return `${e.namespace}/${e.name} (uid ${e.uid}) gone; ${e.controller.kind} ${e.controller.name} runs ${e.pods} Ready pod(s), each with its pod veth on its node`;
   }
 }

@@ -11,6 +11,7 @@ import { type Scenario } from '../../scenarios/scenario.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
 import { run } from '../../src/exec.js';
 import { connect, type Kube } from '../../src/kube/client.js';
+import { allureDrill } from '../support/allure-drill.js';
 import { labUnavailable, leftovers } from '../support/lab.js';
 
 // The six drills on a real lab, repaired by the library and by the incidents' runbooks.
@@ -19,7 +20,12 @@ const unavailable = await labUnavailable();
 let cluster: Cluster;
 let kube: Kube;
 const quiet = () => undefined;
-const drill = (scenario: Scenario, repairer: Repairer, timeouts = {}): Promise<DrillJournal> => runDrill({ scenario, cluster, kube, repairer, say: quiet, timeouts });
+// Each drill also goes into this test's Allure result: its phases as steps, with what they saw.
+async function drill(scenario: Scenario, repairer: Repairer, timeouts = {}): Promise<DrillJournal> {
+  const journal = await runDrill({ scenario, cluster, kube, repairer, say: quiet, timeouts });
+  await allureDrill(journal);
+  return journal;
+}
 const onNode = (node: string, ...argv: string[]) => run(['ip', 'netns', 'exec', node, ...argv]);
 
 describe.skipIf(unavailable)(`drills (${unavailable ?? 'root and components present'})`, () => {
@@ -79,17 +85,17 @@ describe.skipIf(unavailable)(`drills (${unavailable ?? 'root and components pres
 
   describe('doctor explains faults injected by hand, and --repair restores green', () => {
     const cases: [string, () => Promise<unknown>, string[]][] = [
-      ['cni0 missing on the control plane', () => onNode('fdd-control-plane', 'ip', 'link', 'del', 'cni0'), ['cni0-missing@fdd-control-plane']],
-      ['ip_forward off on two nodes', async () => { await onNode('fdd-worker', 'sysctl', '-w', 'net.ipv4.ip_forward=0'); await onNode('fdd-worker2', 'sysctl', '-w', 'net.ipv4.ip_forward=0'); }, ['ip-forward-off@fdd-worker', 'ip-forward-off@fdd-worker2']],
-      ['8472 dropped in OUTPUT', () => onNode('fdd-worker', 'iptables', '-w', '-A', 'OUTPUT', '-p', 'udp', '--dport', '8472', '-j', 'DROP'), ['vxlan-blocked@fdd-worker']],
-      ['8472 dropped by a native nft rule', () => run(['ip', 'netns', 'exec', 'fdd-worker2', 'nft', '-f', '-'], { input: 'table inet fw {\n chain input {\n  type filter hook input priority 0; policy accept;\n  udp dport 8472 drop\n }\n}\n' }), ['vxlan-blocked@fdd-worker2']],
-      ['FORWARD policy DROP', () => onNode('fdd-worker', 'iptables', '-w', '-P', 'FORWARD', 'DROP'), ['forward-policy-drop@fdd-worker']],
+      ['cni0 missing on the control plane', () => onNode(`${LAB}-control-plane`, 'ip', 'link', 'del', 'cni0'), [`cni0-missing@${LAB}-control-plane`]],
+      ['ip_forward off on two nodes', async () => { await onNode(`${LAB}-worker`, 'sysctl', '-w', 'net.ipv4.ip_forward=0'); await onNode(`${LAB}-worker2`, 'sysctl', '-w', 'net.ipv4.ip_forward=0'); }, [`ip-forward-off@${LAB}-worker`, `ip-forward-off@${LAB}-worker2`]],
+      ['8472 dropped in OUTPUT', () => onNode(`${LAB}-worker`, 'iptables', '-w', '-A', 'OUTPUT', '-p', 'udp', '--dport', '8472', '-j', 'DROP'), [`vxlan-blocked@${LAB}-worker`]],
+      ['8472 dropped by a native nft rule', () => run(['ip', 'netns', 'exec', `${LAB}-worker2`, 'nft', '-f', '-'], { input: 'table inet fw {\n chain input {\n  type filter hook input priority 0; policy accept;\n  udp dport 8472 drop\n }\n}\n' }), [`vxlan-blocked@${LAB}-worker2`]],
+      ['FORWARD policy DROP', () => onNode(`${LAB}-worker`, 'iptables', '-w', '-P', 'FORWARD', 'DROP'), [`forward-policy-drop@${LAB}-worker`]],
       ['a wrong neighbour entry without an annotation change', async () => {
         const nodes = (await kube.core.listNode()).items;
-        const worker = nodes.find((n) => n.metadata!.name === 'fdd-worker')!;
-        await onNode('fdd-worker2', 'ip', 'neigh', 'replace', worker.spec!.podCIDR!.split('/')[0]!, 'lladdr', '02:00:00:00:0b:ad', 'dev', 'flannel.1', 'nud', 'permanent');
-      }, ['vxlan-neighbour-wrong@fdd-worker2']],
-      ['two faults at once', async () => { await onNode('fdd-worker', 'sysctl', '-w', 'net.ipv4.ip_forward=0'); await onNode('fdd-worker2', 'iptables', '-w', '-I', 'FORWARD', '1', '-j', 'REJECT'); }, ['forward-blocked@fdd-worker2', 'ip-forward-off@fdd-worker']],
+        const worker = nodes.find((n) => n.metadata!.name === `${LAB}-worker`)!;
+        await onNode(`${LAB}-worker2`, 'ip', 'neigh', 'replace', worker.spec!.podCIDR!.split('/')[0]!, 'lladdr', '02:00:00:00:0b:ad', 'dev', 'flannel.1', 'nud', 'permanent');
+      }, [`vxlan-neighbour-wrong@${LAB}-worker2`]],
+      ['two faults at once', async () => { await onNode(`${LAB}-worker`, 'sysctl', '-w', 'net.ipv4.ip_forward=0'); await onNode(`${LAB}-worker2`, 'iptables', '-w', '-I', 'FORWARD', '1', '-j', 'REJECT'); }, [`forward-blocked@${LAB}-worker2`, `ip-forward-off@${LAB}-worker`]],
     ];
     it.each(cases)('%s', { timeout: 90_000 }, async (_name, inject, expected) => {
       await inject();

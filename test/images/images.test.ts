@@ -13,6 +13,7 @@ import { pruneImageBuilds } from '../../harness/images/prune.js';
 import { defaultCacheRoot, requireBinary } from '../../harness/setup/cache.js';
 import { components } from '../../harness/components.js';
 import { kindUnavailable } from '../support/kind.js';
+import { cliPath } from '../support/lab.js';
 
 // The kind images, built (or reused) for real, and checked by running them. No kind cluster is created.
 const unavailable = await kindUnavailable();
@@ -200,6 +201,19 @@ describe.skipIf(unavailable)(`the kind images (${unavailable ?? 'Docker, root an
       await expect(access(leftDir)).rejects.toThrow();
     } finally {
       await docker(['rm', '-f', helper, node]);
+    }
+  });
+
+  it("--pull takes kind's own node image by the manifest's digest, or says plainly why it cannot", async () => {
+    const r = await run(['node', cliPath, 'image', 'build', '--pull'], { check: false, timeoutMs: 600_000 });
+    if (r.exitCode === 0) {
+      // A registry answered: the image pulled is the one the digest names.
+      const digests = (JSON.parse((await run(['docker', 'image', 'inspect', manifest.kind.nodeImage])).stdout) as { RepoDigests: string[] }[])[0]!.RepoDigests;
+      expect(digests).toContain(`kindest/node@${manifest.kind.nodeImage.split('@')[1]}`);
+    } else {
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`cannot pull ${manifest.kind.nodeImage}`);
+      expect(r.stderr).toContain('leave out --pull');
     }
   });
 });

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { adoptKindCluster, kindClusterOfContext } from '../../harness/backends/kind/adopt.js';
 import { clusterConfig } from '../../harness/backends/kind/cluster-config.js';
 import { hasCapability } from '../../harness/backends/kind/host.js';
 import { hostNetwork } from '../../harness/backends/kind/host-network.js';
 import { kubeFlannelManifest } from '../../harness/backends/kind/manifests.js';
-import { parseBatch } from '../../harness/backends/kind/docker-exec.js';
 import { overlaps } from '../../harness/backends/kind/network.js';
 import { components, manifest } from '../../harness/components.js';
 import { listLabDirs } from '../../harness/backends/lab/state.js';
@@ -37,6 +37,11 @@ describe('kind cluster config', () => {
   it('pins the etcd and CoreDNS tags it was given', () => {
     const c = clusterConfig({ ...base, host: { cgroupV1: false, lacksSysResource: false } });
     expect((c.kubeadmConfigPatches as string[])[0]).toMatch(/imageTag: "3\.6\.9-0"[\s\S]*dns:\n  imageTag: "v1\.14\.2"/);
+  });
+
+  it("keeps kubeadm's image tags with kind's own node image (the pull path), which carries them", () => {
+    const c = clusterConfig({ clusterName: 'firedrill-t', nodes: 2, host: { cgroupV1: false, lacksSysResource: false } });
+    expect(c.kubeadmConfigPatches).toBeUndefined();
   });
 });
 
@@ -75,17 +80,6 @@ describe('the vendored kube-flannel.yml', () => {
   });
 });
 
-describe('the batch runner', () => {
-  it('reads one result per argv back, in order, output byte for byte', () => {
-    const b64 = (t: string) => Buffer.from(t).toString('base64');
-    const out = ['1 3', b64(''), b64('boom\n'), '0 0', b64('a b\né\u0001\n'), b64(''), ''].join('\n');
-    const [first, second] = parseBatch([['echo', 'a b'], ['sh', '-c', 'exit 3']], out, 12);
-    expect(first).toEqual({ argv: ['echo', 'a b'], exitCode: 0, stdout: 'a b\né\u0001\n', stderr: '', durationMs: 12 });
-    expect(second).toMatchObject({ exitCode: 3, stderr: 'boom\n' });
-    expect(() => parseBatch([['true'], ['false']], '0 0\n\n\n', 1)).toThrow(/no result for false/);
-  });
-});
-
 describe('the manifest', () => {
   it('pins kind once: the kind section and the kind component agree', () => {
     expect(components().find((c) => c.name === 'kind')?.version).toBe(manifest.kind.version);
@@ -101,12 +95,34 @@ describe('state beside the labs', () => {
     try {
       const engine = /^state=\/run\/firedrill\/(\S+)$/m.exec(await readFile(new URL('../../ci/docker-engine', import.meta.url), 'utf8'))?.[1];
       expect(engine, 'ci/docker-engine keeps its state under /run/firedrill').toBeDefined();
-      for (const d of ['fd', 'kind-clusters', engine!]) await mkdir(join(root, d));
+      for (const d of ['fd', 'kind-clusters', 'kind-adopted', engine!]) await mkdir(join(root, d));
       expect(await listLabDirs()).toEqual(['fd']);
     } finally {
       if (saved === undefined) delete process.env.FIREDRILL_STATE;
       else process.env.FIREDRILL_STATE = saved;
       await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a kind cluster firedrill did not create (--context)', () => {
+  const adopt = (o: Partial<Parameters<typeof adoptKindCluster>[0]>) => adoptKindCluster({ context: 'kind-dev', cacheRoot: '/nonexistent', say: () => undefined, ...o });
+
+  it('is refused unless --confirm-context repeats the context, before anything is read', async () => {
+    await expect(adopt({})).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('did not create'), hint: expect.stringContaining('--confirm-context kind-dev') });
+    await expect(adopt({ confirm: 'kind-prod' })).rejects.toMatchObject({ hint: expect.stringContaining('"kind-prod"') });
+  });
+
+  it("is a kind cluster's context (kind-<cluster>) in the kubeconfig given", async () => {
+    expect(kindClusterOfContext('kind-firedrill-kt')).toBe('firedrill-kt');
+    await expect(adopt({ context: 'prod', confirm: 'prod' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('not a kind cluster') });
+    const dir = await mkdtemp(join(tmpdir(), 'firedrill-kubeconfig-'));
+    try {
+      const file = join(dir, 'config');
+      await writeFile(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: kind-other, context: {cluster: c, user: u}}]\ncurrent-context: kind-other\n');
+      await expect(adopt({ confirm: 'kind-dev', kubeconfig: file })).rejects.toMatchObject({ exitCode: 2, message: `no context "kind-dev" in ${file}`, hint: 'contexts there: kind-other' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

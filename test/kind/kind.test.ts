@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunJournal } from '../../harness/report/journal.js';
+import { connect } from '../../src/kube/client.js';
+import { run } from '../../src/exec.js';
+import { waitFor } from '../../harness/wait.js';
 import { cliPath, firedrill } from '../support/lab.js';
 import { kindLeftovers, kindUnavailable } from '../support/kind.js';
 
@@ -64,6 +67,29 @@ describe.skipIf(unavailable)(`the kind backend (${unavailable ?? 'Docker, root a
     expect(doctor.stdout).toContain(`forward-blocked [firedrill-${NAME}-worker]`);
     const restored = await firedrill(['restore', '--backend', 'kind', '--name', NAME]);
     expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0);
+  });
+
+  it('acts on a kind cluster it did not create only when --context is confirmed, and removes what it added', { timeout: 600_000 }, async () => {
+    // The cluster's own kubeconfig holds its kind context; without its probe pods it looks like a user's cluster.
+    const kubeconfig = `/run/firedrill/kind-clusters/${NAME}/kubeconfig`;
+    const context = `kind-firedrill-${NAME}`;
+    const kube = await connect(kubeconfig);
+    const namespaceGone = async () => (await kube.core.readNamespace({ name: 'firedrill' }).catch(() => undefined)) === undefined;
+    await kube.core.deleteNamespace({ name: 'firedrill' });
+    await waitFor('namespace firedrill gone', async () => ((await namespaceGone()) ? { done: true, value: true } : { done: false, reason: 'terminating' }), { timeoutMs: 120_000, intervalMs: 500 });
+
+    const refused = await firedrill(['doctor', '--context', context, '--kubeconfig', kubeconfig]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`--confirm-context ${context}`);
+
+    const r = await firedrill(['run', 'forward-reject', '--context', context, '--confirm-context', context, '--kubeconfig', kubeconfig, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [j] = (JSON.parse(r.stdout) as RunJournal).drills;
+    expect([j?.backend, j?.cluster, j?.verdict]).toEqual(['kind', context, 'recovered']);
+    expect(r.stderr).toMatch(/adding 6 probe pods/);
+    expect(await namespaceGone(), 'the probe namespace firedrill added is removed').toBe(true);
+    expect(await kindLeftovers(NAME), 'the cluster itself is left as it was').toEqual(expect.arrayContaining([expect.stringMatching(/^container /)]));
+    expect((await run(['iptables-save'])).stdout).not.toContain(`firedrill:${context}`);
   });
 });
 

@@ -7,14 +7,14 @@ import { defaultCacheRoot } from '../../harness/setup/cache.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
 import { type FindingKind, type RepairKind } from '../../src/findings.js';
 import { connect, type Kube, patchAs } from '../../src/kube/client.js';
-import { probeCluster } from '../../src/probes/probe.js';
+import { podHandle, probeCluster } from '../../src/probes/probe.js';
 import { failedDns, failedPings } from '../../src/probes/types.js';
 import { labUnavailable, leftovers } from '../support/lab.js';
 
 // Detection beyond the six incidents, on a real lab: each fault made by hand with ip, sysctl,
 // iptables or nft, found as the right finding, repaired by a plan whose post-condition holds,
 // and the probe matrix green again. Needs root and `firedrill setup`.
-const LAB = 'fz2';
+const LAB = 'srd';
 const unavailable = await labUnavailable();
 const quiet = () => undefined;
 let cluster: Cluster;
@@ -49,6 +49,7 @@ async function expectRepaired(kind: FindingKind, node: string | undefined, repai
 describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${unavailable ?? 'root and components present'})`, { timeout: 120_000 }, () => {
   let worker: string;
   let peer: { name: string; podCIDR: string };
+  let own: { podCIDR: string; gateway: string };
 
   beforeAll(async () => {
     await labDown(LAB, quiet);
@@ -58,6 +59,8 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
     worker = cluster.nodes.find((n) => n.role === 'worker')!.name;
     const other = (await kube.core.listNode()).items.find((n) => n.metadata!.name !== worker)!;
     peer = { name: other.metadata!.name!, podCIDR: other.spec!.podCIDR! };
+    const mine = (await kube.core.readNode({ name: worker })).spec!.podCIDR!;
+    own = { podCIDR: mine, gateway: mine.replace(/0\/24$/, '1') };
   }, 300_000);
 
   afterAll(async () => {
@@ -119,6 +122,97 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
     const name = (JSON.parse(veth) as { ifname: string }[])[0]!.ifname;
     await onNode(worker, 'ip', 'link', 'set', name, 'down');
     await expectRepaired('veth-down', worker, 'recreate-cni0');
+  });
+
+  it('measures strict rp_filter on every interface of the flannel path as harmless: the matrix stays green and nothing is found', async () => {
+    const devices = ['all', 'default', 'cni0', 'flannel.1', 'eth0'];
+    const set = (value: string) => Promise.all(cluster.nodes.flatMap((n) => devices.map((d) => onNode(n.name, 'sysctl', '-w', `net/ipv4/conf/${d}/rp_filter=${value}`))));
+    await set('1');
+    try {
+      const report = await probeCluster(kube, cluster.access);
+      expect([...failedPings(report), ...failedDns(report)]).toEqual([]);
+      expect((await diagnose(kube, cluster.access, { probe: false })).findings).toEqual([]);
+    } finally {
+      await set('0');
+    }
+  });
+
+  it("finds a blackhole /25 inside a peer's pod prefix and a second route for it at another metric, and deletes both", async () => {
+    const half = peer.podCIDR.replace(/\/24$/, '/25');
+    await onNode(worker, 'ip', 'route', 'add', 'blackhole', half);
+    await onNode(worker, 'ip', 'route', 'add', peer.podCIDR, 'dev', 'eth0', 'metric', '5');
+    const f = await expectRepaired('pod-route-extra', worker, 'fix-pod-routes');
+    expect(f.severity).toBe('critical');
+    expect((f.detail as { delete: string[][] }).delete.map((r) => r.join(' ')).sort()).toEqual([`${peer.podCIDR} dev eth0 metric 5`, `blackhole ${half}`].sort());
+  });
+
+  it('finds the route to its own pods replaced by one via eth0, and routes them to cni0 again', async () => {
+    await onNode(worker, 'ip', 'route', 'replace', own.podCIDR, 'dev', 'eth0');
+    const f = await expectRepaired('pod-route-local-wrong', worker, 'fix-pod-routes');
+    expect(f.evidence[0]).toMatchObject({ observed: { dst: own.podCIDR, dev: 'eth0' } });
+  });
+
+  it('finds a default (all-zeros) flannel.1 FDB entry and a PERMANENT neighbour for an address no peer has, and deletes them as flanneld would', async () => {
+    await onNode(worker, 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'flannel.1', 'dst', '172.18.255.253', 'self', 'permanent');
+    await onNode(worker, 'ip', 'neigh', 'add', '10.244.99.0', 'lladdr', '02:00:00:00:00:99', 'dev', 'flannel.1', 'nud', 'permanent');
+    const before = await diagnose(kube, cluster.access, { probe: false });
+    expect(before.findings.filter((f) => f.node === worker).map((f) => [f.kind, f.severity])).toEqual([
+      ['vxlan-fdb-stale', 'critical'],
+      ['vxlan-neighbour-stray', 'warning'],
+    ]);
+    await expectRepaired('vxlan-neighbour-stray', worker, 'fix-vxlan-peer');
+    const after = await onNode(worker, 'bridge', 'fdb', 'show', 'dev', 'flannel.1');
+    expect(after.stdout).not.toContain('00:00:00:00:00:00');
+  });
+
+  it("finds a DROP in flanneld's FLANNEL-FWD chain and writes the chain again as flanneld does", async () => {
+    await onNode(worker, 'iptables', '-w', '-I', 'FLANNEL-FWD', '1', '-s', peer.podCIDR, '-j', 'DROP');
+    const f = await expectRepaired('flannel-forward-rules', worker, 'restore-flannel-rules');
+    expect(f.severity).toBe('critical');
+    const chain = (await onNode(worker, 'iptables', '-w', '-S', 'FLANNEL-FWD')).stdout.trim().split('\n');
+    expect(chain).toEqual(['-N FLANNEL-FWD', '-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT', '-A FLANNEL-FWD -d 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT']);
+  });
+
+  it("finds flanneld's masquerade jump behind an ACCEPT and its MASQUERADE moved first, and restores flanneld's order", async () => {
+    const masq = ['-s', '10.244.0.0/16', '!', '-d', '224.0.0.0/4', '-m', 'comment', '--comment', 'flanneld masq', '-j', 'MASQUERADE', '--random-fully'];
+    await onNode(worker, 'iptables', '-w', '-t', 'nat', '-I', 'POSTROUTING', '1', '-s', '10.244.0.0/16', '-j', 'ACCEPT');
+    await onNode(worker, 'iptables', '-w', '-t', 'nat', '-D', 'FLANNEL-POSTRTG', ...masq);
+    await onNode(worker, 'iptables', '-w', '-t', 'nat', '-I', 'FLANNEL-POSTRTG', '1', ...masq);
+    try {
+      const f = await expectRepaired('flannel-masq-rules', worker, 'restore-flannel-rules');
+      expect(f.summary).toMatch(/out of flanneld's order; POSTROUTING ends pod traffic before flanneld's jump/);
+      const nat = (await onNode(worker, 'iptables', '-w', '-t', 'nat', '-S')).stdout.split('\n');
+      const postrouting = nat.filter((l) => l.startsWith('-A POSTROUTING'));
+      expect(postrouting.slice(0, 2)).toEqual(['-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG', '-A POSTROUTING -s 10.244.0.0/16 -j ACCEPT']);
+      expect(nat.filter((l) => l.startsWith('-A FLANNEL-POSTRTG')).at(-2)).toContain('MASQUERADE');
+    } finally {
+      await onNode(worker, 'iptables', '-w', '-t', 'nat', '-D', 'POSTROUTING', '-s', '10.244.0.0/16', '-j', 'ACCEPT');
+    }
+  });
+
+  it("finds a pod whose veth was moved into another node, names it, and says it has no repair in place", async () => {
+    const pod = (await kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' })).items.find((p) => p.spec!.nodeName === worker)!;
+    // The pod's veth on the node: the link whose index the pod's eth0 names as its peer.
+    const eth0 = (JSON.parse((await cluster.access.pod(podHandle(pod)).exec(['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[])[0]!;
+    const links = JSON.parse((await onNode(worker, 'ip', '-j', 'link', 'show')).stdout) as { ifindex: number; ifname: string }[];
+    const veth = links.find((l) => l.ifindex === eth0.link_index)!.ifname;
+    await onNode(worker, 'ip', 'link', 'set', veth, 'netns', peer.name);
+    try {
+      const { findings } = await diagnose(kube, cluster.access);
+      const f = findings.find((x) => x.kind === 'pod-network-missing');
+      expect(f, JSON.stringify(findings.map((x) => `${x.kind}@${x.node}`))).toMatchObject({ node: worker, severity: 'critical' });
+      expect(f!.repair).toBeUndefined();
+      expect(f!.summary).toContain(`firedrill/${pod.metadata!.name} (${pod.status!.podIP}) reaches nothing and nothing reaches it`);
+    } finally {
+      await onNode(peer.name, 'ip', 'link', 'set', veth, 'netns', worker);
+      await onNode(worker, 'ip', 'link', 'set', veth, 'master', 'cni0');
+      await onNode(worker, 'bridge', 'link', 'set', 'dev', veth, 'hairpin', 'on');
+      await onNode(worker, 'ip', 'link', 'set', veth, 'up');
+    }
+    await expect.poll(async () => {
+      const report = await probeCluster(kube, cluster.access);
+      return [...failedPings(report), ...failedDns(report)].length;
+    }, { timeout: 30_000, interval: 200 }).toBe(0);
   });
 
   it('finds CoreDNS scaled to zero and scales it back', { timeout: 120_000 }, async () => {

@@ -79,9 +79,9 @@ describe('checks', () => {
     cpForward.policy = 'DROP';
     cpForward.rules = cpForward.rules.filter((r) => r.target !== 'FLANNEL-FWD');
     const findings = runChecks(obs);
-    expect(kinds(findings)).toEqual(['forward-blocked@fd-worker', 'forward-policy-drop@fd-control-plane', 'forward-policy-drop@fd-worker2']);
+    expect(kinds(findings)).toEqual(['flannel-forward-rules@fd-control-plane', 'forward-blocked@fd-worker', 'forward-policy-drop@fd-control-plane', 'forward-policy-drop@fd-worker2']);
     expect(findings.find((f) => f.node === 'fd-worker2')!.severity).toBe('warning');
-    expect(findings.find((f) => f.node === 'fd-control-plane')!.severity).toBe('critical');
+    expect(findings.filter((f) => f.node === 'fd-control-plane').map((f) => f.severity)).toEqual(['critical', 'critical']);
   });
 
   it('find two faults at once', () => {

@@ -66,7 +66,7 @@ async function resolved(text: string) {
 
 describe('runbook files: one format, YAML (JSON accepted)', () => {
   it('the committed JSON Schema is the one generated from the zod definition', async () => {
-    // On purpose after a format change: npx vitest run test/runbooks/runbook-file.test.ts -u
+    // On purpose after a format change: npm run schema
     await expect(`${JSON.stringify(runbookJsonSchema(), null, 2)}\n`).toMatchFileSnapshot('../../schema/runbook.schema.json');
   });
 

@@ -25,6 +25,8 @@ export interface KindBackendOptions {
   cacheRoot?: string;
   stepTimeoutMs?: number;
   keepOnFailure?: boolean;
+  /** Pull kind's own node image by digest instead of building one (see `firedrill image build --pull`). */
+  pull?: boolean;
 }
 
 /** Real kind clusters with the upstream flannel manifest; firedrill acts only on the ones it created (`firedrill-<name>`). */
@@ -41,6 +43,7 @@ export function kindBackend(options: KindBackendOptions = {}): Backend & { expor
         say: request.say,
         stepTimeoutMs: options.stepTimeoutMs ?? 180_000,
         ...(options.keepOnFailure ? { keepOnFailure: true } : {}),
+        ...(options.pull ? { pull: true } : {}),
       });
       return clusterOf(state);
     },

@@ -1,53 +1,7 @@
 import { type Executor } from '../../../src/access.js';
 import { CommandError, type CommandResult, type RunOptions } from '../../../src/exec.js';
+import { batchOver } from '../../../src/batch.js';
 import { dockerClient } from '../../docker/client.js';
-
-/** Separates the argvs of a batch on its command line. */
-const NEXT = '--firedrill-next-argv--';
-
-/**
- * The batch runner: a fixed POSIX sh program (never built from input) that takes the argvs as its
- * own arguments, separated by NEXT, runs them side by side, and prints per argv a line
- * `index exit-status`, then its stdout and its stderr base64-encoded on one line each.
- */
-const BATCH_SCRIPT = `
-t=$(mktemp -d) || exit 125
-n=0
-while [ $# -gt 0 ]; do
-  (
-    started=
-    for a do
-      [ -n "$started" ] || { set --; started=1; }
-      [ "$a" = "${NEXT}" ] && break
-      set -- "$@" "$a"
-    done
-    "$@" >"$t/$n.out" 2>"$t/$n.err" </dev/null
-    echo $? >"$t/$n.rc"
-  ) &
-  while [ $# -gt 0 ]; do a=$1; shift; [ "$a" = "${NEXT}" ] && break; done
-  n=$((n + 1))
-done
-wait
-i=0
-while [ $i -lt $n ]; do
-  echo "$i $(cat "$t/$i.rc")"
-  base64 -w0 <"$t/$i.out"; echo
-  base64 -w0 <"$t/$i.err"; echo
-  i=$((i + 1))
-done
-rm -rf "$t"
-`;
-
-/** Reads the batch runner's output back into one result per argv. */
-export function parseBatch(argvs: readonly (readonly string[])[], stdout: string, durationMs: number): CommandResult[] {
-  const lines = stdout.split('\n');
-  return argvs.map((argv, i) => {
-    const at = lines.findIndex((l) => l.startsWith(`${i} `));
-    if (at < 0) throw new Error(`batch output has no result for ${argv.join(' ')}`);
-    const decode = (line: string | undefined) => Buffer.from(line ?? '', 'base64').toString('utf8');
-    return { argv, exitCode: Number(lines[at]!.split(' ')[1]), stdout: decode(lines[at + 1]), stderr: decode(lines[at + 2]), durationMs };
-  });
-}
 
 /**
  * Argvs in a container through the Docker API (exec create, start, inspect): measured at about
@@ -105,14 +59,8 @@ async function flush(container: string): Promise<void> {
 }
 
 /** One exec of the batch runner: the argvs side by side, one result each. */
-async function batchExec(container: string, argvs: readonly (readonly string[])[], options: RunOptions): Promise<CommandResult[]> {
-  const argv = ['sh', '-c', BATCH_SCRIPT, 'firedrill-batch', ...argvs.flatMap((a, i) => (i ? [NEXT, ...a] : [...a]))];
-  const r = await dockerExec(container, argv, { ...options, check: true });
-  const results = parseBatch(argvs, r.stdout, r.durationMs);
-  const failed = options.check === false ? undefined : results.find((x) => x.exitCode !== 0);
-  if (failed) throw new CommandError(failed, `exited with status ${failed.exitCode} (in container ${container})`);
-  return results;
-}
+const batchExec = (container: string, argvs: readonly (readonly string[])[], options: RunOptions): Promise<CommandResult[]> =>
+  batchOver((argv, o) => dockerExec(container, argv, o), `in container ${container}`)(argvs, options);
 
 async function dockerExec(container: string, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
   if (options.input !== undefined) throw new Error(`exec in ${container}: standard input is not supported (${argv.join(' ')})`);

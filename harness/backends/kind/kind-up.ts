@@ -21,6 +21,7 @@ import { kubeFlannelManifest } from './manifests.js';
 import { kindClusterName } from './names.js';
 import { createClusterNetwork } from './network.js';
 import { ensureKindImages } from '../../images/images.js';
+import { pullNodeImage } from '../../images/pull.js';
 import { type KindState, kindDir, readKindState, writeKindState } from './state.js';
 
 export interface KindUpOptions {
@@ -32,6 +33,8 @@ export interface KindUpOptions {
   /** Per readiness step. */
   stepTimeoutMs: number;
   keepOnFailure?: boolean;
+  /** kind's own node image by digest (a registry must be reachable) instead of the one built here. */
+  pull?: boolean;
 }
 
 /**
@@ -48,7 +51,7 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
   }
   warnOnLowInotifyLimit(o.say);
   const started = performance.now();
-  const images = await ensureKindImages({ cacheRoot: o.cacheRoot, say: (l) => o.say(`images: ${l}`) });
+  const images = await nodeImages(o);
   const dir = kindDir(o.name);
   const state: KindState = {
     name: o.name,
@@ -68,11 +71,15 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
       await writeKindState(state);
       const host = hostFacts();
       const configFile = join(dir, 'kind-config.json');
-      await writeFile(configFile, `${JSON.stringify(clusterConfig({ clusterName, nodes: o.nodes, host, etcdTag: images.etcdTag, corednsTag: images.corednsTag }), null, 2)}\n`);
+      await writeFile(configFile, `${JSON.stringify(clusterConfig({ clusterName, nodes: o.nodes, host, ...images.tags }), null, 2)}\n`);
       const patches = [host.cgroupV1 && 'failCgroupV1: false (cgroup v1 host)', host.lacksSysResource && 'restrict_oom_score_adj (no CAP_SYS_RESOURCE)'].filter(Boolean);
       o.say(`kind create cluster ${clusterName}: ${o.nodes} nodes from ${images.node}, docker network ${state.network} (${state.subnet})${patches.length ? `, host patches: ${patches.join(', ')}` : ''}`);
       signal.throwIfAborted();
       await kind.createCluster({ clusterName, configFile, image: images.node, kubeconfig: state.kubeconfig, network: state.network, signal });
+      if (images.load.length) {
+        o.say(`kind load docker-image ${images.load.join(' ')}`);
+        await kind.loadImages(clusterName, images.load);
+      }
       const kube = await connect(state.kubeconfig);
       state.nodes = await nodesOf(kube);
       await writeKindState(state);
@@ -112,8 +119,24 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
   );
 }
 
+/**
+ * The node image, the probe image, what must be loaded into the nodes, and the kubeadm image tags:
+ * built here, everything is inside the node image already; pulled, the probe image (firedrill's own,
+ * always built here) is loaded, and kubeadm keeps its defaults, which kind's node image carries.
+ */
+async function nodeImages(o: KindUpOptions): Promise<{ node: string; probe: string; load: string[]; tags?: { etcdTag: string; corednsTag: string } }> {
+  const say = (l: string) => o.say(`images: ${l}`);
+  if (o.pull) {
+    const node = await pullNodeImage({ say });
+    const { probe } = await ensureKindImages({ cacheRoot: o.cacheRoot, say, only: ['probe'] });
+    return { node, probe, load: [probe] };
+  }
+  const built = await ensureKindImages({ cacheRoot: o.cacheRoot, say });
+  return { node: built.node, probe: built.probe, load: [], tags: { etcdTag: built.etcdTag, corednsTag: built.corednsTag } };
+}
+
 /** kind names a node's container as the node: its address on the cluster's docker network is the node's InternalIP. */
-async function nodesOf(kube: Kube): Promise<KindState['nodes']> {
+export async function nodesOf(kube: Kube): Promise<KindState['nodes']> {
   const nodes = (await kube.core.listNode()).items;
   return nodes
     .map((n) => ({
@@ -156,7 +179,7 @@ const deploymentReady =
     return d && ready >= want && (d.status?.updatedReplicas ?? 0) >= want ? { done: true, value: true } : { done: false, reason: `${name}: ${ready}/${want} replicas ready` };
   };
 
-function podsReady(pods: V1Pod[], want: number): Poll<true> {
+export function podsReady(pods: V1Pod[], want: number): Poll<true> {
   const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && isReady(p)).length;
   const waiting = pods.filter((p) => !isReady(p)).map((p) => `${p.metadata?.name} ${p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? p.status?.phase ?? ''}`.trim());
   return ready >= want ? { done: true, value: true } : { done: false, reason: `${ready}/${want} ready${waiting.length ? ` (${waiting.slice(0, 3).join(', ')})` : ''}` };

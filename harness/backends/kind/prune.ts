@@ -1,4 +1,5 @@
 import { dockerAnswers, dockerClient } from '../../docker/client.js';
+import { pruneAdopted } from './adopt.js';
 import { removeHostRules } from './kind-down.js';
 import { KindCli } from './kind-cli.js';
 import { KIND_PREFIX } from './names.js';
@@ -7,12 +8,13 @@ import { removeAllKindState } from './state.js';
 
 /**
  * Removes every kind cluster firedrill made (`firedrill-*`), the docker networks it labelled, the
- * host rules it labelled (`firedrill:*`) and the kind state: what a crashed run may have left. Clusters
- * firedrill did not make are not touched. Without a Docker engine there is nothing of kind to remove.
+ * host rules it labelled (`firedrill:*`), the kind state, and the probe pods it added to clusters named
+ * with --context: what a crashed run may have left. Clusters firedrill did not make are not removed. Without a Docker engine there is nothing of kind to remove.
  */
 export async function pruneKind(say: (line: string) => void, cacheRoot: string): Promise<void> {
   const rules = await removeHostRules((comment) => comment.startsWith('firedrill:'));
   if (rules) say(`removed ${rules} host iptables rule(s) labelled firedrill:*`);
+  await pruneAdopted(say);
   await removeAllKindState();
   if (!(await dockerAnswers())) return;
   const kind = await KindCli.fromCache(cacheRoot).catch(() => undefined);

@@ -1,5 +1,6 @@
-import { type ClusterAccess } from '../../../src/access.js';
-import { run } from '../../../src/exec.js';
+import { type ClusterAccess, type Executor } from '../../../src/access.js';
+import { batchOver } from '../../../src/batch.js';
+import { type RunOptions, run } from '../../../src/exec.js';
 import { labPaths, podNetns } from './layout.js';
 import { restartProcess } from './processes.js';
 import { type LabState, readState, writeState } from './state.js';
@@ -7,7 +8,11 @@ import { type LabState, readState, writeState } from './state.js';
 /** The library's view of a lab: a node is its network namespace, a pod is its own namespace. */
 export function labAccess(state: LabState): ClusterAccess {
   const netnsOf = new Map(state.nodes.map((n) => [n.name, n.netns]));
-  const inNetns = (netns: string) => ({ exec: (argv: readonly string[], options?: Parameters<typeof run>[1]) => run(['ip', 'netns', 'exec', netns, ...argv], options) });
+  const inNetns = (netns: string): Executor => {
+    const exec = (argv: readonly string[], options?: RunOptions) => run(['ip', 'netns', 'exec', netns, ...argv], options);
+    // Entering a namespace costs a process per argv: a node's dozen reads share one.
+    return { exec, batch: batchOver(exec, `in netns ${netns}`) };
+  };
   return {
     name: state.name,
     kubeconfig: state.kubeconfig,

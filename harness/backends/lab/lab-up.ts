@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { lastLines } from '../../../src/exec.js';
+import type { V1NodeList, V1PodList } from '@kubernetes/client-node';
+import { lastLines, run } from '../../../src/exec.js';
 import { type Kube, connect, isReady, serverSideApply } from '../../../src/kube/client.js';
 import { probeCluster } from '../../../src/probes/probe.js';
 import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
@@ -14,6 +15,7 @@ import { binaryPath, requireBinary } from '../../setup/cache.js';
 import { type Poll, waitFor } from '../../wait.js';
 import { coreDnsAccount, coreDnsObjects, flannelCniConf, flannelNetConf, flannelObjects, kubeProxyObjects, LAB_PROBE_IMAGE, probeObjects } from './addons.js';
 import { labAccess } from './access.js';
+import { apiPath, type LabApi, labApi } from './api.js';
 import { type Binaries, controlPlaneSpecs } from './control-plane.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { type KubeletConfig } from './kubelet/main.js';
@@ -79,12 +81,13 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   await writeState(state);
   return interruptible(
     async (signal) => {
-      const start = async (spec: Omit<StartSpec, 'lab'>) => {
+      // Components of a step start at once, and the state file is written once per step: a
+      // process left out of it by a failure is still found by its label (lab down, prune).
+      const start = async (specs: Omit<StartSpec, 'lab'>[]) => {
         signal.throwIfAborted();
-        const record = await startProcess({ ...spec, lab: options.name });
-        state.processes.push(record);
+        const records = await Promise.all(specs.map((spec) => startProcess({ ...spec, lab: options.name })));
+        state.processes.push(...records);
         await writeState(state);
-        return record;
       };
       const guard = () => requireAlive(state.processes);
       const wait = { timeoutMs: options.stepTimeoutMs, guard, signal };
@@ -95,49 +98,64 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       const [, pki, hostPort] = await Promise.all([createNodesAndUnderlay(options.name, nodes), createPki(paths.pki, nodes[0]!.ip), freeLoopbackPort()]);
       state.apiserver.hostPort = hostPort;
       state.apiserver.hostUrl = `https://127.0.0.1:${hostPort}`;
-      await writeKubeconfigs(options.name, state, pki);
+      await Promise.all([
+        writeKubeconfigs(options.name, state, pki),
+        writeFile(paths.netConf, `${JSON.stringify(flannelNetConf, null, 2)}\n`),
+        ...nodes.map((node) => writeNodeFiles(options.name, node)),
+      ]);
       mark('nodes');
 
-      options.say('starting etcd and kube-apiserver on the control-plane node');
+      options.say('starting etcd and kube-apiserver on the control-plane node, and the kubelets');
+      // The client library loads (about half a second of CPU) while the API server starts.
+      const connecting = connect(paths.adminKubeconfig);
+      connecting.catch(() => undefined);
       const [etcd, apiserver, ...controllers] = controlPlaneSpecs(options.name, nodes[0]!, pki, bins);
-      await start(etcd!);
-      await start(apiserver!);
-      await startRelay(options.name, nodes[0]!, hostPort, start);
       // Kubelets start now: they register their nodes as soon as the API answers.
-      for (const node of nodes) await start(await kubeletSpec(options.name, node, bins));
+      await start([etcd!, ...relaySpecs(options.name, nodes[0]!, hostPort), ...(await Promise.all(nodes.map((node) => kubeletSpec(options.name, node, bins, options.cacheRoot))))]);
+      // The API server's etcd client backs off (1 s, 1.6 s, 2.6 s…) while nothing listens on
+      // etcd's port: under load that cost the API server 10 s. It starts once etcd listens.
+      await waitFor('etcd listening on 127.0.0.1:2379', () => etcdListening(nodes[0]!), { ...wait, intervalMs: 20 });
+      await start([apiserver!]);
 
-      const kube = await connect(paths.adminKubeconfig);
+      const api = await labApi(paths.adminKubeconfig);
       options.say(`waiting for kube-apiserver to be ready (${state.apiserver.hostUrl}/readyz)`);
-      await waitFor('kube-apiserver /readyz', () => apiReady(kube), { ...wait, intervalMs: 100 });
+      await waitFor('kube-apiserver /readyz', () => apiReady(api), wait);
+      const kube = await connecting;
       mark('apiserver');
       // After /readyz, as a static pod restarted by kubelet would end up: they exit if RBAC is not bootstrapped yet.
       options.say('starting kube-controller-manager and kube-scheduler');
-      for (const spec of controllers) await start(spec);
+      await start(controllers);
 
       options.say('applying flannel (kube-flannel.yml without its DaemonSet) and kube-proxy RBAC; starting kube-proxy on every node');
       await serverSideApply(kube, [...flannelObjects, ...kubeProxyObjects, coreDnsAccount]);
       await writeServiceAccountKubeconfigs(kube, options.name, state, pki);
-      await writeFile(paths.netConf, `${JSON.stringify(flannelNetConf, null, 2)}\n`);
-      for (const node of nodes) {
-        await writeNodeFiles(options.name, node);
-        await start(kubeProxySpec(options.name, node, bins));
-      }
+      await start(nodes.map((node) => kubeProxySpec(options.name, node, bins)));
       options.say(`deploying CoreDNS (${options.dnsReplicas} replicas, Service kube-dns 10.96.0.10) and ${options.podsPerNode * nodes.length} probe pods`);
       await serverSideApply(kube, [
         ...coreDnsObjects({ version: state.versions.coredns!, replicas: options.dnsReplicas, kubeconfig: join(paths.kubeconfigs, 'coredns.json') }),
         ...probeObjects(options.podsPerNode * nodes.length, LAB_PROBE_IMAGE),
       ]);
-      // flanneld exits when its node has no podCIDR yet; on kind its DaemonSet pod would crash-loop until then.
-      options.say(`waiting for ${nodes.length} nodes to register and get a podCIDR from the controller manager`);
-      await waitFor('nodes registered with a podCIDR', () => nodesWithPodCidr(kube, nodes.length), wait);
+      // flanneld exits when its node has no podCIDR yet (on kind its DaemonSet pod would crash-loop
+      // until then): each node's starts as soon as that node has one.
+      options.say(`starting flanneld on each of the ${nodes.length} nodes once it has registered and has a podCIDR from the controller manager`);
+      const flannelStarted = new Set<string>();
+      await waitFor(
+        'nodes registered with a podCIDR',
+        async (): Promise<Poll<true>> => {
+          const withCidr = new Set((await api.get<V1NodeList>(apiPath.nodes)).items.filter((n) => n.spec?.podCIDR).map((n) => n.metadata!.name!));
+          const due = nodes.filter((n) => withCidr.has(n.name) && !flannelStarted.has(n.name));
+          await start(due.map((node) => flanneldSpec(options.name, node, bins)));
+          for (const node of due) flannelStarted.add(node.name);
+          return flannelStarted.size >= nodes.length ? { done: true, value: true } : { done: false, reason: `${withCidr.size}/${nodes.length} nodes registered with a podCIDR` };
+        },
+        wait,
+      );
       mark('podcidr');
-      options.say('starting flanneld on every node');
-      for (const node of nodes) await start(flanneldSpec(options.name, node, bins));
       options.say(`waiting for ${nodes.length} nodes to be Ready with flannel's annotations`);
-      await waitFor('nodes Ready with flannel annotations', () => nodesReady(kube, nodes.length), wait);
+      await waitFor('nodes Ready with flannel annotations', () => nodesReady(api, nodes.length), wait);
       mark('nodes-ready');
       options.say('waiting for the probe pods and CoreDNS to run and be ready');
-      await waitFor('probe pods and CoreDNS ready', () => podsReady(kube, options.podsPerNode * nodes.length, options.dnsReplicas), wait);
+      await waitFor('probe pods and CoreDNS ready', () => podsReady(api, options.podsPerNode * nodes.length, options.dnsReplicas), wait);
       mark('pods-ready');
       options.say('waiting for the all-pairs ping matrix and DNS through 10.96.0.10 to be green');
       const access = labAccess(state);
@@ -172,17 +190,17 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
 async function resolveBinaries(root: string): Promise<Binaries> {
   const byName = new Map(components().map((c) => [c.name, c]));
   const c = (name: string): Component => byName.get(name)!;
-  const [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kubeProxy, flanneld, coredns] = await Promise.all([
+  // One check per component (it runs each of the component's binaries for its version), not one per binary.
+  const [etcd, kubeApiserver, flanneld, coredns, bridge, flannel] = await Promise.all([
     requireBinary(root, c('etcd'), 'etcd'),
     requireBinary(root, c('kubernetes'), 'kube-apiserver'),
-    requireBinary(root, c('kubernetes'), 'kube-controller-manager'),
-    requireBinary(root, c('kubernetes'), 'kube-scheduler'),
-    requireBinary(root, c('kubernetes'), 'kube-proxy'),
     requireBinary(root, c('flannel'), 'flanneld'),
     requireBinary(root, c('coredns'), 'coredns'),
+    requireBinary(root, c('cni-plugins'), 'bridge'),
+    requireBinary(root, c('flannel-cni-plugin'), 'flannel'),
   ]);
-  const bridge = await requireBinary(root, c('cni-plugins'), 'bridge');
-  const flannel = await requireBinary(root, c('flannel-cni-plugin'), 'flannel');
+  const kubernetes = (binary: string) => binaryPath(root, c('kubernetes'), binary);
+  const [kubeControllerManager, kubeScheduler, kubeProxy] = [kubernetes('kube-controller-manager'), kubernetes('kube-scheduler'), kubernetes('kube-proxy')];
   const cniDir = join(root, 'cni-bin');
   // One CNI_PATH with every plugin, as /opt/cni/bin on a node.
   await mkdir(cniDir, { recursive: true });
@@ -289,7 +307,7 @@ function kubeProxySpec(lab: string, node: NodeLayout, bins: Binaries): Omit<Star
   };
 }
 
-async function kubeletSpec(lab: string, node: NodeLayout, bins: Binaries): Promise<Omit<StartSpec, 'lab'>> {
+async function kubeletSpec(lab: string, node: NodeLayout, bins: Binaries, cacheRoot: string): Promise<Omit<StartSpec, 'lab'>> {
   const paths = labPaths(lab);
   const np = paths.node(node.name);
   await mkdir(np.root, { recursive: true });
@@ -312,6 +330,8 @@ async function kubeletSpec(lab: string, node: NodeLayout, bins: Binaries): Promi
     log: join(paths.logs, `${node.name}-kubelet.log`),
     // Always the compiled kubelet, also when the harness itself runs from source (tests).
     argv: [process.execPath, join(packageInfo().root, 'dist', 'harness', 'backends', 'lab', 'kubelet', 'main.js'), file],
+    // Compiled code is cached on disk: N kubelets start at once, and every later lab reuses it.
+    env: { NODE_COMPILE_CACHE: join(cacheRoot, 'node-compile-cache') },
   };
 }
 
@@ -319,20 +339,22 @@ async function kubeletSpec(lab: string, node: NodeLayout, bins: Binaries): Promi
  * A host loopback port relayed into the control-plane node: host → unix socket → 172.18.0.2:6443.
  * nodelay: without it Nagle and delayed ACKs add ~40 ms to every API call through the relay.
  */
-async function startRelay(lab: string, cp: NodeLayout, hostPort: number, start: (s: Omit<StartSpec, 'lab'>) => Promise<ProcessRecord>): Promise<void> {
+function relaySpecs(lab: string, cp: NodeLayout, hostPort: number): Omit<StartSpec, 'lab'>[] {
   const paths = labPaths(lab);
-  await start({
-    name: 'api-relay',
-    node: cp.name,
-    netns: cp.netns,
-    log: join(paths.logs, 'api-relay.log'),
-    argv: ['socat', `UNIX-LISTEN:${paths.apiSocket},fork,unlink-early,mode=600`, `TCP:${cp.ip}:${API_PORT},nodelay`],
-  });
-  await start({
-    name: 'api-relay-host',
-    log: join(paths.logs, 'api-relay.log'),
-    argv: ['socat', `TCP-LISTEN:${hostPort},bind=127.0.0.1,fork,reuseaddr,nodelay`, `UNIX-CONNECT:${paths.apiSocket}`],
-  });
+  return [
+    {
+      name: 'api-relay',
+      node: cp.name,
+      netns: cp.netns,
+      log: join(paths.logs, 'api-relay.log'),
+      argv: ['socat', `UNIX-LISTEN:${paths.apiSocket},fork,unlink-early,mode=600`, `TCP:${cp.ip}:${API_PORT},nodelay`],
+    },
+    {
+      name: 'api-relay-host',
+      log: join(paths.logs, 'api-relay.log'),
+      argv: ['socat', `TCP-LISTEN:${hostPort},bind=127.0.0.1,fork,reuseaddr,nodelay`, `UNIX-CONNECT:${paths.apiSocket}`],
+    },
+  ];
 }
 
 async function freeLoopbackPort(): Promise<number> {
@@ -355,19 +377,18 @@ async function requireAlive(processes: ProcessRecord[]): Promise<void> {
   }
 }
 
-async function apiReady(kube: Kube): Promise<Poll<true>> {
-  const ok = await new kube.lib.Health(kube.config).readyz({ timeout: 2000 }).catch(() => false);
+async function etcdListening(cp: NodeLayout): Promise<Poll<true>> {
+  const r = await run(['nsenter', `--net=/run/netns/${cp.netns}`, '--', 'socat', '-u', 'OPEN:/dev/null', 'TCP:127.0.0.1:2379'], { check: false });
+  return r.exitCode === 0 ? { done: true, value: true } : { done: false, reason: 'nothing listens on 127.0.0.1:2379 in the control-plane node yet' };
+}
+
+async function apiReady(api: LabApi): Promise<Poll<true>> {
+  const ok = await api.get('/readyz').then(() => true, () => false);
   return ok ? { done: true, value: true } : { done: false, reason: '/readyz not ok yet' };
 }
 
-async function nodesWithPodCidr(kube: Kube, count: number): Promise<Poll<true>> {
-  const nodes = (await kube.core.listNode()).items;
-  const ready = nodes.filter((n) => n.spec?.podCIDR).length;
-  return ready >= count ? { done: true, value: true } : { done: false, reason: `${nodes.length}/${count} nodes registered, ${ready} with a podCIDR` };
-}
-
-async function nodesReady(kube: Kube, count: number): Promise<Poll<true>> {
-  const nodes = (await kube.core.listNode()).items;
+async function nodesReady(api: LabApi, count: number): Promise<Poll<true>> {
+  const nodes = (await api.get<V1NodeList>(apiPath.nodes)).items;
   const problems = [
     ...(nodes.length < count ? [`${nodes.length}/${count} nodes registered`] : []),
     ...nodes.flatMap((n) => {
@@ -382,12 +403,11 @@ async function nodesReady(kube: Kube, count: number): Promise<Poll<true>> {
   return problems.length ? { done: false, reason: problems.join(', ') } : { done: true, value: true };
 }
 
-async function podsReady(kube: Kube, probes: number, dns: number): Promise<Poll<true>> {
-  const ready = (pods: Awaited<ReturnType<Kube['core']['listNamespacedPod']>>) =>
-    pods.items.filter((p) => !p.metadata?.deletionTimestamp && isReady(p)).length;
+async function podsReady(api: LabApi, probes: number, dns: number): Promise<Poll<true>> {
+  const ready = (pods: V1PodList) => pods.items.filter((p) => !p.metadata?.deletionTimestamp && isReady(p)).length;
   const [p, d] = await Promise.all([
-    kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' }),
-    kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' }),
+    api.get<V1PodList>(`/api/v1/namespaces/firedrill/pods?labelSelector=${encodeURIComponent('app=firedrill-probe')}`),
+    api.get<V1PodList>(`/api/v1/namespaces/kube-system/pods?labelSelector=${encodeURIComponent('k8s-app=kube-dns')}`),
   ]);
   const rp = ready(p);
   const rd = ready(d);

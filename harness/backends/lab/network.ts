@@ -35,7 +35,9 @@ export async function createNodesAndUnderlay(lab: string, nodes: NodeLayout[]): 
       );
       // What a kind node's container runtime sets up before kubelet starts: forwarding on, and
       // bridged traffic through iptables (flanneld exits without bridge-nf-call-iptables).
-      await run(['ip', 'netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+      // nsenter, not ip netns exec: /proc/sys/net follows the network namespace alone, and
+      // ip netns exec's private mount namespace and /sys remount cost ~10 ms a node.
+      await run(['nsenter', `--net=/run/netns/${n.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
     }),
   );
 }

@@ -24,6 +24,9 @@ export interface Pki {
   serviceAccountPub: string;
   apiserverCert: string;
   apiserverKey: string;
+  /** Serving certificates of the controller manager and the scheduler (without them each makes a self-signed one at start, RSA: up to a second of CPU under load). */
+  controllerManagerServing: { cert: string; key: string };
+  schedulerServing: { cert: string; key: string };
   clientCert: (i: Identity) => string;
   clientKey: (i: Identity) => string;
 }
@@ -44,6 +47,8 @@ export async function createPki(dir: string, controlPlaneIp: string): Promise<Pk
     serviceAccountPub: p('sa.pub'),
     apiserverCert: p('apiserver.crt'),
     apiserverKey: p('apiserver.key'),
+    controllerManagerServing: { cert: p('kube-controller-manager-serving.crt'), key: p('kube-controller-manager-serving.key') },
+    schedulerServing: { cert: p('kube-scheduler-serving.crt'), key: p('kube-scheduler-serving.key') },
     clientCert: (i) => p(`${i.file}.crt`),
     clientKey: (i) => p(`${i.file}.key`),
   };
@@ -58,6 +63,8 @@ export async function createPki(dir: string, controlPlaneIp: string): Promise<Pk
   ];
   await Promise.all([
     signed('apiserver', '/CN=kube-apiserver', [`subjectAltName=${sans.join(',')}`, 'extendedKeyUsage=serverAuth']),
+    // Both serve on the control-plane node's loopback only.
+    ...['kube-controller-manager', 'kube-scheduler'].map((c) => signed(`${c}-serving`, `/CN=${c}`, ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth'])),
     ...Object.values(identities).map((i: Identity) =>
       signed(i.file, `${(i.groups ?? []).map((g) => `/O=${g}`).join('')}/CN=${i.user}`, ['extendedKeyUsage=clientAuth'])),
     run(['openssl', 'ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', pki.serviceAccountKey]).then(() =>

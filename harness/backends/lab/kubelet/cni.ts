@@ -1,7 +1,7 @@
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { run } from '../../../../src/exec.js';
+import { runCommand } from './command.js';
 import { tryParseJson } from '../../../../src/json.js';
 
 /**
@@ -77,7 +77,7 @@ async function loadConflist(file: string) {
 const cachePath = (cfg: CniConfig, network: string, sb: Sandbox) => join(cfg.cacheDir, `${network}-${sb.containerId}-eth0`);
 
 async function invoke(cfg: CniConfig, sb: Sandbox, command: 'ADD' | 'DEL', conf: Record<string, unknown> & { type: string }): Promise<unknown> {
-  const r = await run([join(cfg.binDir, conf.type)], {
+  const r = await runCommand([join(cfg.binDir, conf.type)], {
     input: JSON.stringify(conf),
     check: false,
     timeoutMs: 60_000,

@@ -1,5 +1,7 @@
-import type { V1Container, V1Pod, V1PodCondition } from '@kubernetes/client-node';
-import { apiStatus, type Kube, patchAs } from '../../../../src/kube/client.js';
+import { get } from 'node:http';
+import type { V1Container, V1Pod, V1PodCondition, V1PodList } from '@kubernetes/client-node';
+import { apiStatus } from '../../../../src/kube/client.js';
+import { apiPath, type LabApi } from '../api.js';
 import { networkNotReady } from './cni.js';
 import { type NodeIdentity, postStatus, registerNode, renewLease } from './node-status.js';
 import { createSandbox, ensureContainers, listSandboxes, removeSandbox, type RuntimeConfig, type SandboxRecord } from './sandboxes.js';
@@ -21,20 +23,21 @@ export class LabKubelet {
   private networkWait: string | undefined;
   private syncAgain = false;
   private timers: NodeJS.Timeout[] = [];
+  private soonTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly kube: Kube,
+    private readonly api: LabApi,
     private readonly node: NodeIdentity,
     private readonly runtime: RuntimeConfig,
     private readonly log: (line: string) => void,
   ) {}
 
   async start(): Promise<void> {
-    await retry(() => registerNode(this.kube, this.node), 'register node', this.log);
-    await retry(() => renewLease(this.kube, this.node.name), 'create lease', this.log);
+    await retry(() => registerNode(this.api, this.node), 'register node', this.log);
+    await retry(() => renewLease(this.api, this.node.name), 'create lease', this.log);
     this.log(`node ${this.node.name} registered`);
-    this.every(10_000, () => renewLease(this.kube, this.node.name));
-    this.every(60_000, () => postStatus(this.kube, this.node));
+    this.every(10_000, () => renewLease(this.api, this.node.name));
+    this.every(60_000, () => postStatus(this.api, this.node));
     this.every(1_000, () => this.sync());
     await this.watchPods();
     await this.sync();
@@ -42,6 +45,19 @@ export class LabKubelet {
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.soonTimer);
+  }
+
+  /**
+   * Another sync shortly, while something is about to change that no watch reports (flanneld
+   * writing subnet.env, a container turning ready): pods start within a tenth of a second of
+   * it, instead of at the next one-second sync.
+   */
+  private syncSoon(): void {
+    this.soonTimer ??= setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.sync();
+    }, 100);
   }
 
   private every(ms: number, task: () => Promise<void>): void {
@@ -50,20 +66,20 @@ export class LabKubelet {
 
   /** List, then watch from that resourceVersion; on any end of the watch, list and watch again. */
   private async watchPods(): Promise<void> {
-    const { lib, config, core } = this.kube;
     const fieldSelector = `spec.nodeName=${this.node.name}`;
-    const watch = new lib.Watch(config);
     const again = (delayMs: number) => setTimeout(() => void this.watchPods().catch((e: Error) => {
       this.log(`pod list failed, retrying: ${e.message}`);
       again(1000);
     }), delayMs);
-    const list = await core.listPodForAllNamespaces({ fieldSelector });
+    const list = await this.api.get<V1PodList>(`/api/v1/pods?fieldSelector=${encodeURIComponent(fieldSelector)}`);
     this.pods = new Map(list.items.map((p) => [p.metadata!.uid!, p]));
     void this.sync();
-    await watch.watch(
+    this.api.watch(
       '/api/v1/pods',
-      { fieldSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
-      (phase: string, pod: V1Pod) => {
+      // As client-go's reflector: the server ends a watch after 5-10 minutes, and it is renewed.
+      { fieldSelector, resourceVersion: list.metadata?.resourceVersion ?? '', allowWatchBookmarks: 'true', timeoutSeconds: String(300 + Math.floor(Math.random() * 300)) },
+      (phase, object) => {
+        const pod = object as V1Pod;
         const uid = pod.metadata?.uid;
         if (!uid) return;
         if (phase === 'ADDED' || phase === 'MODIFIED') this.pods.set(uid, pod);
@@ -71,8 +87,8 @@ export class LabKubelet {
         else return;
         void this.sync();
       },
-      (err: unknown) => {
-        if (err) this.log(`pod watch ended: ${String(err)}`);
+      (err) => {
+        if (err) this.log(`pod watch ended: ${err.message}`);
         again(err ? 1000 : 0);
       },
     );
@@ -125,12 +141,8 @@ export class LabKubelet {
     if (pod.metadata?.deletionTimestamp) {
       if (existing) await this.teardown(existing);
       try {
-        await this.kube.core.deleteNamespacedPod({
-          name: pod.metadata.name!,
-          namespace: pod.metadata.namespace!,
-          // With a body, the API server reads the options from it alone, not from the query.
-          body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
-        });
+        // With a body, the API server reads the options from it alone, not from the query.
+        await this.api.delete(apiPath.pod(pod.metadata.namespace!, pod.metadata.name!), { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
       } catch (e) {
         if (apiStatus(e) !== 404 && apiStatus(e) !== 409) throw e;
       }
@@ -143,6 +155,7 @@ export class LabKubelet {
       if (notReady) {
         if (this.networkWait !== notReady) this.log(`network not ready, pods wait: ${notReady}`);
         this.networkWait = notReady;
+        this.syncSoon();
         return;
       }
       this.networkWait = undefined;
@@ -162,8 +175,9 @@ export class LabKubelet {
   }
 
   /**
-   * HTTP readiness probes. Until a container first turns ready it is probed every second;
-   * after that at its periodSeconds (default 10), as kubelet does.
+   * HTTP readiness probes. A container not ready is probed every second, and every 200 ms in
+   * its sandbox's first 30 s (a starting pod is what `lab up` waits for); a ready one at its
+   * periodSeconds (default 10), as kubelet does.
    */
   private async probeReadiness(pod: V1Pod, sandbox: SandboxRecord): Promise<void> {
     for (const c of pod.spec?.containers ?? []) {
@@ -174,14 +188,15 @@ export class LabKubelet {
         this.readiness.set(key, { ready: true, lastProbe: Date.now() });
         continue;
       }
-      const period = state.ready ? (c.readinessProbe?.periodSeconds ?? 10) * 1000 : 1000;
-      if (Date.now() - state.lastProbe < period) continue;
-      const port = resolvePort(c, probe.port);
-      const ok = await fetch(`http://${sandbox.ip}:${port}${probe.path ?? '/'}`, { signal: AbortSignal.timeout((c.readinessProbe?.timeoutSeconds ?? 1) * 1000) }).then(
-        (r) => r.status >= 200 && r.status < 400,
-        () => false,
-      );
+      const starting = Date.now() - Date.parse(sandbox.createdAt) < 30_000;
+      const period = state.ready ? (c.readinessProbe?.periodSeconds ?? 10) * 1000 : starting ? 200 : 1000;
+      if (Date.now() - state.lastProbe < period) {
+        if (!state.ready && starting) this.syncSoon();
+        continue;
+      }
+      const ok = await httpOk(`http://${sandbox.ip}:${resolvePort(c, probe.port)}${probe.path ?? '/'}`, (c.readinessProbe?.timeoutSeconds ?? 1) * 1000);
       this.readiness.set(key, { ready: ok, lastProbe: Date.now() });
+      if (!ok && starting) this.syncSoon();
     }
   }
 
@@ -221,9 +236,21 @@ export class LabKubelet {
     };
     const body = JSON.stringify(status);
     if (this.lastStatus.get(sandbox.uid) === body) return;
-    await this.kube.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status } }, patchAs(this.kube, 'merge'));
+    await this.api.patch(apiPath.podStatus(pod.metadata!.namespace!, pod.metadata!.name!), { status }, 'merge');
     this.lastStatus.set(sandbox.uid, body);
   }
+}
+
+/** An HTTP GET answered 200-399 within the timeout (node:http: fetch would load undici into every kubelet). */
+function httpOk(url: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = get(url, { timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }
 
 function resolvePort(c: V1Container, port: number | string | undefined): number {

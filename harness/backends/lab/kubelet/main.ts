@@ -2,7 +2,7 @@
 // The lab kubelet of one node, started by `firedrill lab up` inside the node's network namespace.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { connect } from '../../../../src/kube/client.js';
+import { apiPath, labApi } from '../api.js';
 import { LabKubelet } from './kubelet.js';
 import { defaultPrograms } from './sandboxes.js';
 
@@ -23,9 +23,9 @@ async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error('usage: kubelet <config.json>');
   const config = KubeletConfig.parse(JSON.parse(await readFile(file, 'utf8')));
-  const kube = await connect(config.kubeconfig);
+  const api = await labApi(config.kubeconfig);
   const kubelet = new LabKubelet(
-    kube,
+    api,
     config.node,
     {
       lab: config.lab,
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       podsDir: config.podsDir,
       programs: defaultPrograms(config.coredns),
       netnsFor: (uid) => `${config.podNetnsPrefix}${uid.replaceAll('-', '').slice(0, 12)}`,
-      configMap: async (namespace, name) => (await kube.core.readNamespacedConfigMap({ namespace, name })).data ?? {},
+      configMap: async (namespace, name) => (await api.get<{ data?: Record<string, string> }>(apiPath.configMap(namespace, name))).data ?? {},
     },
     log,
   );

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { run } from '../../../../src/exec.js';
+import { runCommand } from './command.js';
 import { tryParseJson } from '../../../../src/json.js';
 import { COREDNS_IMAGE } from '../addons.js';
 import { isRunning, startProcess, stopPids } from '../processes.js';
@@ -81,9 +81,9 @@ export async function createSandbox(cfg: RuntimeConfig, pod: V1Pod): Promise<San
     containers: {},
   };
   await mkdir(join(cfg.podsDir, uid), { recursive: true });
-  await run(['ip', 'netns', 'add', record.netns]);
+  await runCommand(['ip', 'netns', 'add', record.netns]);
   try {
-    await run(['ip', '-n', record.netns, 'link', 'set', 'lo', 'up']);
+    await runCommand(['ip', '-n', record.netns, 'link', 'set', 'lo', 'up']);
     const result = await cniAdd(cfg.cni, sandboxOf(record));
     const ip = result.ips?.find((i) => i.address.includes('.'))?.address.split('/')[0];
     if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
@@ -92,7 +92,7 @@ export async function createSandbox(cfg: RuntimeConfig, pod: V1Pod): Promise<San
     return record;
   } catch (e) {
     await cniDel(cfg.cni, sandboxOf(record)).catch(() => undefined);
-    await run(['ip', 'netns', 'del', record.netns], { check: false });
+    await runCommand(['ip', 'netns', 'del', record.netns], { check: false });
     await rm(join(cfg.podsDir, uid), { recursive: true, force: true });
     throw e;
   }
@@ -106,7 +106,7 @@ export async function removeSandbox(cfg: RuntimeConfig, record: SandboxRecord): 
     // DEL must not block removal: a fault on the node (cni0 gone) makes the bridge plugin's DEL fail.
     console.log(`${record.namespace}/${record.name}: CNI DEL failed, removing the namespace anyway: ${e.message}`);
   });
-  await run(['ip', 'netns', 'del', record.netns], { check: false });
+  await runCommand(['ip', 'netns', 'del', record.netns], { check: false });
   await rm(join(cfg.podsDir, record.uid), { recursive: true, force: true });
 }
 
