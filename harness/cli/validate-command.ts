@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from '../../src/kube/client.js';
 import { type Backend, type Cluster } from '../backends/backend.js';
 import { ExitCode, usageError } from '../errors.js';
+import { sayProgress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { formatProblem } from '../runbooks/lint.js';
 import { readRunbookFile } from '../runner/runbook-file.js';
@@ -22,7 +23,7 @@ export interface ValidateFlags extends ClusterFlags {
   keep?: boolean;
 }
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
+const say = sayProgress;
 
 /** `firedrill validate RUNBOOK --scenario S | --scenario-file FILE`: the runbook against the incident on a throwaway (or running) cluster. */
 export async function validateCommand(path: string, flags: ValidateFlags): Promise<number> {

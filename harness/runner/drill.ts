@@ -200,9 +200,12 @@ async function waitSteady(kube: Kube, cluster: Cluster, probe: () => Promise<Pro
   do {
     const report = await probe();
     if (isGreen(report)) {
-      const critical = (await diagnose(kube, cluster.access, { probe: false })).findings.filter((f) => f.severity === 'critical');
-      if (!critical.length) return { ok: true };
-      detail = critical.map((f) => `${f.kind}${f.node ? `@${f.node}` : ''}`).join(', ');
+      const { findings, observation } = await diagnose(kube, cluster.access, { probe: false });
+      const critical = findings.filter((f) => f.severity === 'critical');
+      // A pod still terminating (a CoreDNS rollout's old replica) takes its veth away later, under the next drill.
+      const terminating = [...observation.probePods, ...observation.dnsPods].filter((p) => p.metadata?.deletionTimestamp);
+      if (!critical.length && !terminating.length) return { ok: true };
+      detail = [...critical.map((f) => `${f.kind}${f.node ? `@${f.node}` : ''}`), ...terminating.map((p) => `pod ${p.metadata!.name} terminating`)].join(', ');
     } else detail = `probe matrix not green (${report.ping.filter((p) => !p.ok).length} pings, ${report.dns.filter((d) => !d.ok).length} DNS lookups failing)`;
     await new Promise((r) => setTimeout(r, 200));
   } while (Date.now() < deadline);

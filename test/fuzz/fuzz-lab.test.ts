@@ -6,7 +6,7 @@ import { cliPath, labUnavailable, leftovers } from '../support/lab.js';
 
 // A short fixed-seed fuzz round on a lab the command makes and removes: every draw accounted
 // for, the per-operator table, and not one false "repaired" claim. Needs root and `firedrill setup`.
-const LAB = 'srf';
+const LAB = 'fz3';
 const unavailable = await labUnavailable();
 
 describe.skipIf(unavailable)(`firedrill fuzz on a lab (${unavailable ?? 'root and components present'})`, () => {

@@ -14,7 +14,7 @@ import { labUnavailable, leftovers } from '../support/lab.js';
 // Detection beyond the six incidents, on a real lab: each fault made by hand with ip, sysctl,
 // iptables or nft, found as the right finding, repaired by a plan whose post-condition holds,
 // and the probe matrix green again. Needs root and `firedrill setup`.
-const LAB = 'srd';
+const LAB = 'fz2';
 const unavailable = await labUnavailable();
 const quiet = () => undefined;
 let cluster: Cluster;
@@ -190,7 +190,7 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
     }
   });
 
-  it("finds a pod whose veth was moved into another node, names it, and says it has no repair in place", async () => {
+  it("finds a pod whose veth was moved into another node, names it, and plans to have its controller make it again", async () => {
     const pod = (await kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' })).items.find((p) => p.spec!.nodeName === worker)!;
     // The pod's veth on the node: the link whose index the pod's eth0 names as its peer.
     const eth0 = (JSON.parse((await cluster.access.pod(podHandle(pod)).exec(['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[])[0]!;
@@ -201,8 +201,9 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
       const { findings } = await diagnose(kube, cluster.access);
       const f = findings.find((x) => x.kind === 'pod-network-missing');
       expect(f, JSON.stringify(findings.map((x) => `${x.kind}@${x.node}`))).toMatchObject({ node: worker, severity: 'critical' });
-      expect(f!.repair).toBeUndefined();
+      expect(f!.repair).toBe('replace-pod');
       expect(f!.summary).toContain(`firedrill/${pod.metadata!.name} (${pod.status!.podIP}) reaches nothing and nothing reaches it`);
+      expect(f!.detail).toMatchObject({ pods: [{ namespace: 'firedrill', name: pod.metadata!.name, uid: pod.metadata!.uid, controller: { kind: 'ReplicaSet' } }] });
     } finally {
       await onNode(peer.name, 'ip', 'link', 'set', veth, 'netns', worker);
       await onNode(worker, 'ip', 'link', 'set', veth, 'master', 'cni0');

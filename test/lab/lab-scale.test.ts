@@ -12,7 +12,7 @@ import { labUnavailable, leftovers } from '../support/lab.js';
 
 // A lab larger than the default 3 nodes: every component real on each of 10 nodes, all of
 // them started at once. Needs root and `firedrill setup`. Timing aims live in the bench.
-const LAB = 'slscale';
+const LAB = 'scale';
 const NODES = 10;
 const unavailable = await labUnavailable();
 let state: LabState;

@@ -19,7 +19,7 @@ import { firedrill, labUnavailable, leftovers } from '../support/lab.js';
 
 // Repairs judged by the state they leave, on a real lab: faults made by hand, as a new user would.
 // Needs root and `firedrill setup`.
-const LAB = 'srr';
+const LAB = 'fdr';
 const unavailable = await labUnavailable();
 const quiet = () => undefined;
 let cluster: Cluster;

@@ -15,7 +15,7 @@ import { labUnavailable, leftovers } from '../support/lab.js';
 // A pod whose network is gone (its veth moved into another node's namespace, as the fuzzer's
 // pod-move does): deleted when a controller makes it again, left alone when it is a bare pod.
 // Needs root and `firedrill setup`.
-const LAB = 'sqp';
+const LAB = 'rpod';
 const unavailable = await labUnavailable();
 const quiet = () => undefined;
 let cluster: Cluster;

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { labAccess } from '../../harness/backends/lab/access.js';
 import { readState } from '../../harness/backends/lab/state.js';
 import { packageInfo } from '../../harness/package-info.js';
@@ -11,13 +10,13 @@ import { type Validation } from '../../harness/validate/validate.js';
 import { connect } from '../../src/kube/client.js';
 import { probeLargePackets } from '../../src/probes/large-packet.js';
 import { run } from '../../src/exec.js';
-import { firedrill, labUnavailable } from '../support/lab.js';
+import { firedrill, labUnavailable, suiteLab } from '../support/lab.js';
 
-// A scenario file drilled end to end, and validate --repeat, on a lab of their own (sy2).
+// A scenario file drilled end to end, and validate --repeat, on a lab of their own (scn).
 const unavailable = await labUnavailable();
-const LAB = 'sy2';
+const LAB = 'scn';
+const lab = suiteLab(LAB, unavailable);
 const EXAMPLE = join(packageInfo().root, 'examples', 'scenarios', 'flannel-mtu.yaml');
-let scratch: string;
 
 const mtus = async (node: string) => {
   const links = JSON.parse((await run(['ip', '-n', `${LAB}-${node}`, '-j', 'link', 'show'])).stdout) as { ifname: string; mtu: number }[];
@@ -25,22 +24,12 @@ const mtus = async (node: string) => {
 };
 
 async function drill(args: string[]) {
-  const journal = join(scratch, `journal-${args.join('-').replace(/\W+/g, '_')}.json`);
+  const journal = join(lab.scratch, `journal-${args.join('-').replace(/\W+/g, '_')}.json`);
   const r = await firedrill(['run', '--scenario-file', EXAMPLE, '--name', LAB, '--journal', journal, ...args]);
   return { ...r, journal: JSON.parse(await readFile(journal, 'utf8')) as RunJournal };
 }
 
 describe.skipIf(unavailable)(`scenario files and validate --repeat on a lab (${unavailable ?? 'root and components present'})`, () => {
-  beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'firedrill-scenario-drill-'));
-    const r = await firedrill(['lab', 'up', '--name', LAB]);
-    expect(r.exitCode, r.stderr).toBe(0);
-  }, 300_000);
-  afterAll(async () => {
-    await firedrill(['lab', 'down', '--name', LAB]);
-    await rm(scratch, { recursive: true, force: true });
-  }, 120_000);
-
   it('the large-packet probe: every cross-node pair of probe pods, all passing on a healthy lab', async () => {
     const state = (await readState(LAB))!;
     const results = await probeLargePackets(await connect(state.kubeconfig), labAccess(state));
@@ -73,7 +62,7 @@ describe.skipIf(unavailable)(`scenario files and validate --repeat on a lab (${u
 
   it('validate --repeat 2: both validations, passed 2/2, time to recovery p50/p95/max', { timeout: 300_000 }, async () => {
     const shown = await firedrill(['runbook', 'show', 'ip-forward-off', '--variant', 'manual']);
-    const path = join(scratch, 'ip-forward-off.yaml');
+    const path = join(lab.scratch, 'ip-forward-off.yaml');
     await writeFile(path, shown.stdout);
     const json = await firedrill(['validate', path, '--scenario', 'ip-forward-off', '--name', LAB, '--repeat', '2', '--json']);
     expect(json.exitCode, json.stderr).toBe(0);

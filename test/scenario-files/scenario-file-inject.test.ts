@@ -1,19 +1,18 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packageInfo } from '../../harness/package-info.js';
 import { type Validation } from '../../harness/validate/validate.js';
 import { type Finding } from '../../src/findings.js';
 import { run } from '../../src/exec.js';
-import { firedrill, labUnavailable, leftovers } from '../support/lab.js';
+import { firedrill, labUnavailable, suiteLab } from '../support/lab.js';
 
-// inject/restore and validate with a scenario file, on a lab of their own (sf1).
+// inject/restore and validate with a scenario file, on a lab of their own (sfi).
 const unavailable = await labUnavailable();
-const LAB = 'sf1';
+const LAB = 'sfi';
+const lab = suiteLab(LAB, unavailable);
 const EXAMPLE = join(packageInfo().root, 'examples', 'scenarios', 'flannel-mtu.yaml');
 const RUNBOOK = 'description: flannel.1 back to the MTU flannel gave it\nsteps:\n  - kind: exec\n    node: faulted\n    argv: [ip, link, set, flannel.1, mtu, "1450"]\n    why: the MTU of subnet.env\n';
-let scratch: string;
 
 const mtus = async (node: string) => {
   const links = JSON.parse((await run(['ip', '-n', `${LAB}-${node}`, '-j', 'link', 'show'])).stdout) as { ifname: string; mtu: number }[];
@@ -22,19 +21,8 @@ const mtus = async (node: string) => {
 const STEADY = { eth0: 1500, 'flannel.1': 1450 };
 
 describe.skipIf(unavailable)(`inject, restore and validate with --scenario-file on a lab (${unavailable ?? 'root and components present'})`, () => {
-  beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'firedrill-scenario-file-inject-'));
-    const r = await firedrill(['lab', 'up', '--name', LAB]);
-    expect(r.exitCode, r.stderr).toBe(0);
-  }, 300_000);
-  afterAll(async () => {
-    await firedrill(['lab', 'down', '--name', LAB]);
-    await rm(scratch, { recursive: true, force: true });
-    expect(await leftovers(LAB)).toEqual([]);
-  }, 120_000);
-
   it('inject --scenario-file: doctor finds it; restore refuses while the file differs from what was injected, then brings the lab back to steady state', { timeout: 240_000 }, async () => {
-    const path = join(scratch, 'flannel-mtu.yaml');
+    const path = join(lab.scratch, 'flannel-mtu.yaml');
     await copyFile(EXAMPLE, path);
     const inj = await firedrill(['inject', '--scenario-file', path, '--name', LAB]);
     expect(inj.exitCode, inj.stderr).toBe(0);
@@ -64,7 +52,7 @@ describe.skipIf(unavailable)(`inject, restore and validate with --scenario-file 
   });
 
   it('validate --scenario-file: a runbook that sets flannel.1 back passes, and the lab is restored', { timeout: 240_000 }, async () => {
-    const runbook = join(scratch, 'mtu-runbook.yaml');
+    const runbook = join(lab.scratch, 'mtu-runbook.yaml');
     await writeFile(runbook, RUNBOOK);
     const r = await firedrill(['validate', runbook, '--scenario-file', EXAMPLE, '--name', LAB, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);

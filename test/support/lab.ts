@@ -1,5 +1,7 @@
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { components } from '../../harness/components.js';
 import { labDir } from '../../harness/backends/lab/layout.js';
 import { listNetns } from '../../harness/backends/lab/network.js';
@@ -32,4 +34,28 @@ export const cliPath = join(packageInfo().root, 'dist', 'harness', 'cli', 'main.
 
 export function firedrill(args: string[], env: Record<string, string> = {}) {
   return run(['node', cliPath, ...args], { check: false, env, timeoutMs: 300_000 });
+}
+
+/**
+ * A lab of the test file's own, made through the CLI before its tests and removed after them (and
+ * checked to leave nothing), with a scratch directory. Nothing is made when the lab tests cannot run.
+ */
+export function suiteLab(name: string, unavailable: string | undefined): { readonly scratch: string } {
+  let scratch = '';
+  if (unavailable) return { scratch };
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), `firedrill-test-${name}-`));
+    const r = await firedrill(['lab', 'up', '--name', name]);
+    expect(r.exitCode, r.stderr).toBe(0);
+  }, 300_000);
+  afterAll(async () => {
+    await firedrill(['lab', 'down', '--name', name]);
+    await rm(scratch, { recursive: true, force: true });
+    expect(await leftovers(name)).toEqual([]);
+  }, 120_000);
+  return {
+    get scratch() {
+      return scratch;
+    },
+  };
 }
