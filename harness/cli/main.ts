@@ -39,7 +39,7 @@ Exit codes: 0 ok, 1 a drill or check failed, 2 usage error, 3 something the mach
 
 program
   .command('setup')
-  .description('build (or download, where pinned by sha256) the pinned components into the cache: Kubernetes, etcd, flannel, the CNI plugins, CoreDNS, kind and crictl')
+  .description('build or download the pinned components into the cache: Kubernetes, etcd, flannel, the CNI plugins, CoreDNS, kind and crictl')
   .option('--check', 'only report each component, version, source and path; exit 1 if one is missing')
   .addOption(new Option('--from <source>', 'where binaries come from: auto (build with Go, else download), build, download').default('auto'))
   .option('--cache-dir <dir>', 'cache root (default $FIREDRILL_CACHE, else ~/.cache/firedrill)')
