@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Executor } from './access.js';
 import { CommandError, type CommandResult, type RunOptions } from './exec.js';
 
@@ -5,12 +8,15 @@ import { CommandError, type CommandResult, type RunOptions } from './exec.js';
 const NEXT = '--firedrill-next-argv--';
 
 /**
- * The batch runner: a fixed POSIX sh program (never built from input) that takes the argvs as its
- * own arguments, separated by NEXT, runs them side by side, and prints per argv a line
- * `index exit-status`, then its stdout and its stderr base64-encoded on one line each.
+ * The batch runner: a fixed POSIX sh program (never built from input) that takes a directory and
+ * the argvs as its own arguments, argvs separated by NEXT, and runs them side by side, leaving per
+ * argv `<n>.out`, `<n>.err` and `<n>.rc` in the directory. Given `-` for the directory, it makes
+ * one, prints per argv a line `index exit-status`, then its stdout and its stderr base64-encoded on
+ * one line each, and removes it.
  */
 const BATCH_SCRIPT = `
-t=$(mktemp -d) || exit 125
+t=$1; shift
+if [ "$t" = - ]; then t=$(mktemp -d) || exit 125; encode=1; fi
 n=0
 while [ $# -gt 0 ]; do
   (
@@ -27,6 +33,7 @@ while [ $# -gt 0 ]; do
   n=$((n + 1))
 done
 wait
+[ -n "$encode" ] || exit 0
 i=0
 while [ $i -lt $n ]; do
   echo "$i $(cat "$t/$i.rc")"
@@ -37,12 +44,12 @@ done
 rm -rf "$t"
 `;
 
-/** The one argv that runs `argvs` side by side through the batch runner. */
-export function batchArgv(argvs: readonly (readonly string[])[]): string[] {
-  return ['sh', '-c', BATCH_SCRIPT, 'firedrill-batch', ...argvs.flatMap((a, i) => (i ? [NEXT, ...a] : [...a]))];
+/** The one argv that runs `argvs` side by side through the batch runner, results left in `dir` (or printed, for `-`). */
+export function batchArgv(argvs: readonly (readonly string[])[], dir = '-'): string[] {
+  return ['sh', '-c', BATCH_SCRIPT, 'firedrill-batch', dir, ...argvs.flatMap((a, i) => (i ? [NEXT, ...a] : [...a]))];
 }
 
-/** Reads the batch runner's output back into one result per argv. */
+/** Reads the batch runner's printed output back into one result per argv. */
 export function parseBatch(argvs: readonly (readonly string[])[], stdout: string, durationMs: number): CommandResult[] {
   const lines = stdout.split('\n');
   return argvs.map((argv, i) => {
@@ -53,17 +60,47 @@ export function parseBatch(argvs: readonly (readonly string[])[], stdout: string
   });
 }
 
+type Exec = (argv: readonly string[], options: RunOptions) => Promise<CommandResult>;
+
 /**
- * `batch` for an executor whose every exec is costly (a process per namespace entered, a container
- * exec): the argvs run side by side in ONE exec of the batch runner. Same contract as `run`: a
- * CommandError for the first argv that failed (unless check: false), or for a timeout of the whole.
+ * `batch` for an executor whose every exec is costly (a container exec): the argvs run side by side
+ * in ONE exec of the batch runner, results printed back. Same contract as `run`: a CommandError for
+ * the first argv that failed (unless check: false), or for a timeout of the whole.
  */
-export function batchOver(exec: (argv: readonly string[], options: RunOptions) => Promise<CommandResult>, where: string): NonNullable<Executor['batch']> {
+export function batchOver(exec: Exec, where: string): NonNullable<Executor['batch']> {
   return async (argvs, options = {}) => {
     const r = await exec(batchArgv(argvs), { ...options, check: true });
-    const results = parseBatch(argvs, r.stdout, r.durationMs);
-    const failed = options.check === false ? undefined : results.find((x) => x.exitCode !== 0);
-    if (failed) throw new CommandError(failed, `exited with status ${failed.exitCode} (${where})`);
-    return results;
+    return checked(parseBatch(argvs, r.stdout, r.durationMs), options, where);
   };
+}
+
+/**
+ * `batch` for an executor whose commands see this process's files (a lab node: only its network
+ * namespace differs): one exec of the batch runner, its results read from a directory here instead
+ * of encoded and printed, which costs three processes per argv.
+ */
+export function batchSharingFiles(exec: Exec, where: string): NonNullable<Executor['batch']> {
+  return async (argvs, options = {}) => {
+    const dir = await mkdtemp(join(tmpdir(), 'firedrill-batch-'));
+    try {
+      const r = await exec(batchArgv(argvs, dir), { ...options, check: true });
+      const read = (i: number, ext: string) => readFile(join(dir, `${i}.${ext}`), 'utf8').catch(() => undefined);
+      const results = await Promise.all(
+        argvs.map(async (argv, i): Promise<CommandResult> => {
+          const [rc, stdout, stderr] = await Promise.all([read(i, 'rc'), read(i, 'out'), read(i, 'err')]);
+          if (rc === undefined) throw new Error(`batch ${where} left no result for ${argv.join(' ')}`);
+          return { argv, exitCode: Number(rc), stdout: stdout ?? '', stderr: stderr ?? '', durationMs: r.durationMs };
+        }),
+      );
+      return checked(results, options, where);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+function checked(results: CommandResult[], options: RunOptions, where: string): CommandResult[] {
+  const failed = options.check === false ? undefined : results.find((x) => x.exitCode !== 0);
+  if (failed) throw new CommandError(failed, `exited with status ${failed.exitCode} (${where})`);
+  return results;
 }

@@ -33,7 +33,9 @@ export type FindingKind =
   | 'node-pod-network-unreachable'
   | 'dns-on-unreachable-node'
   | 'dns-no-endpoints'
-  | 'dns-scaled-to-zero';
+  | 'dns-scaled-to-zero'
+  // the observation itself
+  | 'node-unread';
 
 export interface Evidence {
   /** Where it was read: a command on a node, or an API object. */

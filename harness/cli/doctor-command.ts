@@ -1,5 +1,6 @@
 import { connect } from '../../src/kube/client.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
+import { type ProbeMode } from '../../src/probes/probe.js';
 import { type PlanResult } from '../../src/repairs/plan.js';
 import { describeExpectation } from '../../src/repairs/postcondition.js';
 import { ExitCode } from '../errors.js';
@@ -8,14 +9,21 @@ import { formatFindings, formatPlan, formatResults } from '../report/findings.js
 import { formatProbeReport } from '../report/probe.js';
 import { type Cluster } from '../backends/backend.js';
 
-export async function doctorCommand(flags: ClusterFlags & { repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
+interface DoctorFlags {
+  repair?: boolean;
+  json?: boolean;
+  probe: boolean;
+  matrix: ProbeMode;
+}
+
+export async function doctorCommand(flags: ClusterFlags & DoctorFlags): Promise<number> {
   return withRunningCluster(flags, (cluster) => doctor(cluster, flags));
 }
 
-async function doctor(cluster: Cluster, flags: { repair?: boolean; json?: boolean; probe: boolean }): Promise<number> {
+async function doctor(cluster: Cluster, flags: DoctorFlags): Promise<number> {
   const kube = await connect(cluster.kubeconfig);
   const started = performance.now();
-  const diagnosis = await diagnose(kube, cluster.access, { probe: flags.probe });
+  const diagnosis = await diagnose(kube, cluster.access, { probe: flags.probe, probeMode: flags.matrix });
   const diagnoseMs = Math.round(performance.now() - started);
   if (!flags.repair) {
     if (flags.json) process.stdout.write(`${JSON.stringify({ findings: diagnosis.findings, probe: diagnosis.observation.probe, durationMs: diagnoseMs }, null, 2)}\n`);

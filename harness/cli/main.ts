@@ -221,6 +221,7 @@ program
   .option('--name <name>', 'lab name', 'fd')
   .option('--repair', 'repair every finding the library can, then verify')
   .option('--no-probe', 'read node and cluster state only, skip the ping matrix and DNS lookups')
+  .addOption(new Option('--matrix <matrix>', 'which ping matrix: sampled (one pod per node pings every other node, fast) or full (every pod pair)').choices(['sampled', 'full']).default('sampled'))
   .option('--json', 'print findings (and repairs) as JSON')
   .action(lazy(async () => (await import('./doctor-command.js')).doctorCommand));
 

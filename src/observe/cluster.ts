@@ -4,7 +4,7 @@ import { type Kube } from '../kube/client.js';
 import { mapLimit } from '../parallel.js';
 import { DNS_SELECTOR, PROBE_SELECTOR, probeCluster } from '../probes/probe.js';
 import { type ProbeReport } from '../probes/types.js';
-import { type NodeObservation, observeNode } from './node.js';
+import { type NodeObservation, NodeUnreadError, observeNode } from './node.js';
 
 /** One snapshot of everything the checks read: API objects, every node's kernel state, and (optionally) a probe run. */
 export interface ClusterObservation {
@@ -16,6 +16,8 @@ export interface ClusterObservation {
   dnsEndpoints: V1EndpointSlice[];
   dnsDeployment?: V1Deployment;
   state: Map<string, NodeObservation>;
+  /** Nodes whose state could not be read this time, and why: absent from `state`, so no check judges them. */
+  unread?: Record<string, string>;
   probe?: ProbeReport;
 }
 
@@ -32,8 +34,16 @@ export async function observeCluster(kube: Kube, access: ClusterAccess, options:
     kube.apps.readNamespacedDeployment({ namespace: 'kube-system', name: 'coredns' }).catch(() => undefined),
   ]);
   const names = nodes.items.map((n) => n.metadata!.name!);
+  const unread: Record<string, string> = {};
   const [observations, probe] = await Promise.all([
-    mapLimit(names, NODE_CONCURRENCY, (n) => observeNode(n, access.node(n), access.nodeFiles(n))),
+    mapLimit(names, NODE_CONCURRENCY, (n) =>
+      observeNode(n, access.node(n), access.nodeFiles(n)).catch((e: unknown) => {
+        // One node that cannot be read now (a slow moment, a node going away) must not blind the diagnosis of the others.
+        if (!(e instanceof NodeUnreadError)) throw e;
+        unread[n] = e.reasons.join('; ');
+        return undefined;
+      }),
+    ),
     options.probe ? probeCluster(kube, access) : Promise.resolve(undefined),
   ]);
   return {
@@ -44,7 +54,8 @@ export async function observeCluster(kube: Kube, access: ClusterAccess, options:
     probePods: probePods.items,
     dnsEndpoints: slices.items,
     ...(deployment ? { dnsDeployment: deployment } : {}),
-    state: new Map(observations.map((o) => [o.node, o])),
+    state: new Map(observations.filter((o) => o !== undefined).map((o) => [o.node, o])),
+    ...(Object.keys(unread).length ? { unread } : {}),
     ...(probe ? { probe } : {}),
   };
 }

@@ -37,10 +37,12 @@ const PROBE_CONCURRENCY = 16;
 
 /**
  * fping's gap between two packets to different targets, in ms. fping's default (10 ms) makes one
- * source with 150 targets (50 nodes) take 1.5 s before it waits for a single reply; a healthy
- * underlay answers in well under a millisecond, so 1 ms still spreads a source's burst.
+ * source with 150 targets (50 nodes) take 1.5 s before it waits for a single reply, and 1 ms still
+ * 150 ms. A healthy underlay answers a burst in well under a millisecond: on a 50-node lab, every
+ * source sending its 100 pings at once (0, allowed to root) lost none of 10,000 (twice), and a source
+ * took 16 ms instead of 113.
  */
-const PING_INTERVAL_MS = 1;
+const PING_INTERVAL_MS = 0;
 
 interface Target {
   name: string;
@@ -100,8 +102,7 @@ export function fpingArgv(ips: readonly string[], timeoutMs: number): string[] {
 
 async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, targets: Target[], timeoutMs: number): Promise<PingResult[]> {
   if (!targets.length) return [];
-  const sending = targets.length * PING_INTERVAL_MS;
-  const r = await exec.exec(fpingArgv(targets.map((t) => t.ip), timeoutMs), { check: false, timeoutMs: sending + timeoutMs + EXEC_ALLOWANCE_MS });
+  const r = await exec.exec(fpingArgv(targets.map((t) => t.ip), timeoutMs), { check: false, timeoutMs: timeoutMs + EXEC_ALLOWANCE_MS });
   const rtts = parseFpingCount(`${r.stdout}\n${r.stderr}`);
   return targets.map((t) => {
     const rtt = rtts.get(t.ip);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { batchOver, parseBatch } from '../../src/batch.js';
+import { batchOver, batchSharingFiles, parseBatch } from '../../src/batch.js';
 import { CommandError, run } from '../../src/exec.js';
 
 describe('the batch runner', () => {
@@ -15,9 +15,12 @@ describe('the batch runner', () => {
     expect(() => parseBatch([['true'], ['false']], '0 0\n\n\n', 1)).toThrow(/no result for false/);
   });
 
-  it('runs the argvs side by side in one exec, arguments untouched by any shell', async () => {
+  it.each([
+    ['printed back', batchOver],
+    ['left in files here', batchSharingFiles],
+  ])('runs the argvs side by side in one exec, arguments untouched by any shell, results %s', async (_, batching) => {
     const execs: string[][] = [];
-    const batch = batchOver((argv, options) => {
+    const batch = batching((argv, options) => {
       execs.push([...argv]);
       return run(argv, options);
     }, 'here');

@@ -3,7 +3,7 @@ import { nftVxlanDrops } from '../../src/checks/firewall.js';
 import { ipv4Of, parseAddresses, parseFdb, parseLinks, parseNeighbours, parseRoutes } from '../../src/observe/ip.js';
 import { splitArgs } from '../../src/argv.js';
 import { parseIptablesSave } from '../../src/observe/iptables.js';
-import { parseEnvFile, parseSysctl } from '../../src/observe/node.js';
+import { fileReadArgv, parseEnvFile, parseFileReads } from '../../src/observe/node.js';
 import { parseFpingCount } from '../../src/probes/fping.js';
 import { parseDig } from '../../src/probes/probe.js';
 import { fixture } from '../support/fixtures.js';
@@ -54,8 +54,24 @@ describe('other parsers', () => {
     expect(parseFpingCount('10.244.1.2 : 0.05\n10.244.1.3  : -\nICMP Host Unreachable from x\n')).toEqual(new Map([['10.244.1.2', 0.05], ['10.244.1.3', undefined]]));
   });
 
-  it('read sysctl and subnet.env', () => {
-    expect(parseSysctl('net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n')).toEqual({ 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' });
+  it('read the sysctls, legacy tables and subnet.env from one grep, a missing file being a fact', () => {
+    const files = { subnetEnv: '/run/flannel/subnet.env', cniConflist: '', flannelDataDir: '' };
+    expect(fileReadArgv(files)).toContain('--include=subnet.env');
+    const stdout = [
+      '/proc/sys/net/ipv4/conf/flannel.1/forwarding:1',
+      '/proc/sys/net/ipv4/conf/all/rp_filter:2',
+      '/proc/sys/net/ipv4/ip_forward:1',
+      '/proc/net/ip_tables_names:filter',
+      '/run/flannel/subnet.env:FLANNEL_NETWORK=10.244.0.0/16',
+      '/run/flannel/subnet.env:FLANNEL_SUBNET=10.244.2.1/24',
+      '',
+    ].join('\n');
+    expect(parseFileReads({ stdout, stderr: 'grep: /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory\n' }, files)).toEqual({
+      sysctls: { 'net.ipv4.conf.flannel.1.forwarding': '1', 'net.ipv4.conf.all.rp_filter': '2', 'net.ipv4.ip_forward': '1' },
+      legacyTables: ['filter'],
+      subnetEnv: { FLANNEL_NETWORK: '10.244.0.0/16', FLANNEL_SUBNET: '10.244.2.1/24' },
+    });
+    expect(parseFileReads({ stdout: '/proc/sys/net/ipv4/ip_forward:0\n', stderr: 'grep: /run/flannel/subnet.env: No such file or directory\n' }, files)).toEqual({ sysctls: { 'net.ipv4.ip_forward': '0' }, legacyTables: [] });
     expect(parseEnvFile('FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.2.1/24\n')).toEqual({ FLANNEL_NETWORK: '10.244.0.0/16', FLANNEL_SUBNET: '10.244.2.1/24' });
   });
 

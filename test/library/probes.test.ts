@@ -85,7 +85,7 @@ describe('probe matrix', () => {
   });
 
   it('passes the targets to fping as separate arguments, with a short send interval', () => {
-    expect(fpingArgv(['10.244.1.2', '10.244.2.3'], 150)).toEqual(['fping', '-C', '1', '-q', '-t', '150', '-r', '0', '-i', '1', '10.244.1.2', '10.244.2.3']);
+    expect(fpingArgv(['10.244.1.2', '10.244.2.3'], 150)).toEqual(['fping', '-C', '1', '-q', '-t', '150', '-r', '0', '-i', '0', '10.244.1.2', '10.244.2.3']);
   });
 });
 

@@ -3,7 +3,7 @@ import { runChecks } from '../../src/checks/index.js';
 import { overlaps } from '../../src/checks/netfilter.js';
 import { type Finding } from '../../src/findings.js';
 import { parseIptablesSave } from '../../src/observe/iptables.js';
-import { parseConfFiles } from '../../src/observe/node.js';
+import { parseFileReads } from '../../src/observe/node.js';
 import { type ClusterAccess } from '../../src/access.js';
 import { planRepairs } from '../../src/repairs/planner.js';
 import { unmet } from '../../src/repairs/postcondition.js';
@@ -55,8 +55,9 @@ describe('wider checks', () => {
 
   it('find forwarding off on one interface, and plan the sysctl in its path form (flannel.1 has a dot)', async () => {
     const obs = healthyLab();
-    Object.assign(node(obs, 'fd-worker').sysctls, parseConfFiles('/proc/sys/net/ipv4/conf/flannel.1/forwarding:0\n/proc/sys/net/ipv4/conf/cni0/forwarding:1\n'));
-    Object.assign(node(obs, 'fd-worker2').sysctls, parseConfFiles('/proc/sys/net/ipv4/conf/eth0/forwarding:0\n'));
+    const read = (stdout: string) => parseFileReads({ stdout, stderr: '' }, { subnetEnv: '/run/flannel/subnet.env', cniConflist: '', flannelDataDir: '' }).sysctls;
+    Object.assign(node(obs, 'fd-worker').sysctls, read('/proc/sys/net/ipv4/conf/flannel.1/forwarding:0\n/proc/sys/net/ipv4/conf/cni0/forwarding:1\n'));
+    Object.assign(node(obs, 'fd-worker2').sysctls, read('/proc/sys/net/ipv4/conf/eth0/forwarding:0\n'));
     const all = runChecks(obs);
     expect(all.map((f) => `${f.kind}@${f.node} ${f.severity}`).sort()).toEqual(['interface-forwarding-off@fd-worker critical', 'interface-forwarding-off@fd-worker2 warning']);
     const findings = all.filter((f) => f.node === 'fd-worker');

@@ -1,5 +1,5 @@
 import { type ClusterAccess, type Executor } from '../../../src/access.js';
-import { batchOver } from '../../../src/batch.js';
+import { batchSharingFiles } from '../../../src/batch.js';
 import { type RunOptions, run } from '../../../src/exec.js';
 import { labPaths, podNetns } from './layout.js';
 import { restartProcess } from './processes.js';
@@ -10,8 +10,9 @@ export function labAccess(state: LabState): ClusterAccess {
   const netnsOf = new Map(state.nodes.map((n) => [n.name, n.netns]));
   const inNetns = (netns: string): Executor => {
     const exec = (argv: readonly string[], options?: RunOptions) => run(['ip', 'netns', 'exec', netns, ...argv], options);
-    // Entering a namespace costs a process per argv: a node's dozen reads share one.
-    return { exec, batch: batchOver(exec, `in netns ${netns}`) };
+    // Entering a namespace costs a process per argv: a node's reads share one, and, the files being
+    // this host's, leave their output in files instead of printing it encoded.
+    return { exec, batch: batchSharingFiles(exec, `in netns ${netns}`) };
   };
   return {
     name: state.name,
