@@ -24,6 +24,12 @@ export interface RunOptions {
   onStderrLine?: (line: string) => void;
   /** Stops the command (SIGTERM) when it fires: a Ctrl-C must not wait for a long command to end. */
   signal?: AbortSignal;
+  /**
+   * Calls made together for one purpose (one probe run) name the same group: an executor whose every
+   * call is a costly round trip (a container exec) may run one group's calls, made in the same turn,
+   * in one. A call waits for no call of another group, nor for one without a group.
+   */
+  group?: string;
 }
 
 /** An argv that failed: carries the command, its exit status and the tail of its output. */

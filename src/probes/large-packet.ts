@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type ClusterAccess } from '../access.js';
 import { type Kube } from '../kube/client.js';
 import { parseFpingCount } from './fping.js';
@@ -33,13 +34,14 @@ export async function probeLargePackets(kube: Kube, access: ClusterAccess, optio
   const bytes = options.bytes ?? LARGE_PACKET_BYTES;
   const timeoutMs = options.timeoutMs ?? 500;
   const pods = (await kube.core.listNamespacedPod(PROBE_SELECTOR)).items.filter((p) => p.status?.podIP && p.spec?.nodeName && !p.metadata?.deletionTimestamp);
+  const group = `large-packets-${randomUUID()}`;
   const perSource = await Promise.all(
     pods.map(async (pod) => {
       const source = podHandle(pod);
       const targets = pods.filter((t) => t.spec!.nodeName !== source.node);
       if (!targets.length) return [];
       const ips = targets.map((t) => t.status!.podIP!);
-      const r = await access.pod(source).exec(['fping', '-C', '1', '-q', '-b', String(bytes), '-t', String(timeoutMs), '-r', '0', ...ips], { check: false, timeoutMs: timeoutMs + 5000 });
+      const r = await access.pod(source).exec(['fping', '-C', '1', '-q', '-b', String(bytes), '-t', String(timeoutMs), '-r', '0', ...ips], { check: false, timeoutMs: timeoutMs + 5000, group });
       const rtts = parseFpingCount(`${r.stdout}\n${r.stderr}`);
       return targets.map((t): LargePacketResult => {
         const rtt = rtts.get(t.status!.podIP!);

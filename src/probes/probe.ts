@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { type ClusterAccess, type PodHandle } from '../access.js';
 import { CommandError } from '../exec.js';
@@ -70,12 +71,13 @@ export async function probeCluster(kube: Kube, access: ClusterAccess, options: P
     ...nodes.items.flatMap((n) => gatewayOf(n)),
   ];
   const timeoutMs = options.pingTimeoutMs ?? 300;
+  // This run's calls may share round trips with each other (kind: one exec per node), never with another run's.
+  const group = `probe-${randomUUID()}`;
   const perSource = await mapLimit(sources, options.concurrency ?? PROBE_CONCURRENCY, async (pod) => {
     const handle = podHandle(pod);
     const exec = access.pod(handle);
     const mine = targets.filter((t) => t.ip !== pod.status!.podIP);
-    // Issued in the same turn: a backend that coalesces one pod's execs (kind) runs both in one exec.
-    const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, timeoutMs), options.dns === false ? undefined : dnsFrom(exec, handle)]);
+    const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, timeoutMs, group), options.dns === false ? undefined : dnsFrom(exec, handle, group)]);
     return { ping, dns };
   });
   return {
@@ -100,9 +102,9 @@ export function fpingArgv(ips: readonly string[], timeoutMs: number): string[] {
   return ['fping', '-C', '1', '-q', '-t', String(timeoutMs), '-r', '0', '-i', String(PING_INTERVAL_MS), ...ips];
 }
 
-async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, targets: Target[], timeoutMs: number): Promise<PingResult[]> {
+async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, targets: Target[], timeoutMs: number, group: string): Promise<PingResult[]> {
   if (!targets.length) return [];
-  const r = await exec.exec(fpingArgv(targets.map((t) => t.ip), timeoutMs), { check: false, timeoutMs: timeoutMs + EXEC_ALLOWANCE_MS });
+  const r = await exec.exec(fpingArgv(targets.map((t) => t.ip), timeoutMs), { check: false, timeoutMs: timeoutMs + EXEC_ALLOWANCE_MS, group });
   const rtts = parseFpingCount(`${r.stdout}\n${r.stderr}`);
   return targets.map((t) => {
     const rtt = rtts.get(t.ip);
@@ -130,7 +132,7 @@ const DNS_TIMEOUT_MS = 1000;
 /** How long reaching the pod and back may take on top, before the probe itself is given up. */
 const EXEC_ALLOWANCE_MS = 10_000;
 
-async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle): Promise<DnsResult> {
+async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, group: string): Promise<DnsResult> {
   const started = performance.now();
   const base = { kind: 'dns' as const, source: source.name, sourceNode: source.node, server: DNS_SERVER, name: DNS_NAME };
   let r;
@@ -138,6 +140,7 @@ async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle
     r = await exec.exec(['timeout', String(DNS_TIMEOUT_MS / 1000), 'dig', '+time=1', '+tries=1', '+noall', '+comments', '+answer', `@${DNS_SERVER}`, DNS_NAME, 'A'], {
       check: false,
       timeoutMs: DNS_TIMEOUT_MS + EXEC_ALLOWANCE_MS,
+      group,
     });
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;

@@ -4,6 +4,7 @@ import { type RunJournal } from '../../harness/report/journal.js';
 import { connect } from '../../src/kube/client.js';
 import { run } from '../../src/exec.js';
 import { waitFor } from '../../harness/wait.js';
+import { containerExecutor } from '../../harness/backends/kind/docker-exec.js';
 import { cliPath, firedrill } from '../support/lab.js';
 import { kindLeftovers, kindUnavailable } from '../support/kind.js';
 
@@ -26,6 +27,22 @@ describe.skipIf(unavailable)(`the kind backend (${unavailable ?? 'Docker, root a
   afterAll(async () => {
     await firedrill(['kind', 'down', '--name', NAME]);
   }, 300_000);
+
+  it("shares a node's exec among the calls of one group only: a call never waits for another group's slow one", async () => {
+    const node = containerExecutor(`firedrill-${NAME}-control-plane`);
+    const started = performance.now();
+    const at = (p: Promise<unknown>) => p.then(() => performance.now() - started);
+    const [slow, sameGroup, otherGroup, noGroup] = await Promise.all([
+      at(node.exec(['sleep', '2'], { group: 'a' })),
+      at(node.exec(['true'], { group: 'a' })),
+      at(node.exec(['true'], { group: 'b' })),
+      at(node.exec(['true'])),
+    ]);
+    expect(slow).toBeGreaterThanOrEqual(2000);
+    expect(sameGroup, 'one exec for the group: it ends with its slowest call').toBeGreaterThanOrEqual(2000);
+    expect(otherGroup).toBeLessThan(1500);
+    expect(noGroup).toBeLessThan(1500);
+  });
 
   it('runs the six drills with the library: symptom seen, detected, recovered', { timeout: 900_000 }, async () => {
     const r = await drills([]);

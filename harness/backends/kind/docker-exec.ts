@@ -6,14 +6,17 @@ import { dockerClient } from '../../docker/client.js';
 /**
  * Argvs in a container through the Docker API (exec create, start, inspect): measured at about
  * 63 ms per exec against 107 ms for the docker CLI, whose own start-up is the difference, and most
- * of the 63 ms is runc's. So calls made in the same turn of the event loop for the same container
- * (a probe matrix: every pod's fping and dig) share one exec of the batch runner. Same contract as
+ * of the 63 ms is runc's. So calls of one group (RunOptions.group: a probe matrix's fpings and digs
+ * of the pods on this node) made in the same turn of the event loop share one exec of the batch
+ * runner; a batch ends with its slowest call, so calls of other groups never join it (a detection's
+ * short pings once waited a second there for another probe's DNS timeout). Same contract as
  * src/exec.ts `run`: CommandError on a non-zero exit (unless check: false) or a timeout.
  */
 export function containerExecutor(container: string): Executor {
   return {
     batch: (argvs, options: RunOptions = {}) => batchExec(container, argvs, options),
-    exec: (argv, options: RunOptions = {}) => (options.env || options.input !== undefined ? dockerExec(container, argv, options) : coalesced(container, argv, options)),
+    exec: (argv, options: RunOptions = {}) =>
+      options.group === undefined || options.env || options.input !== undefined ? dockerExec(container, argv, options) : coalesced(container, options.group, argv, options),
   };
 }
 
@@ -26,21 +29,22 @@ interface Pending {
 
 const queues = new Map<string, Pending[]>();
 
-function coalesced(container: string, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
+function coalesced(container: string, group: string, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
+  const key = JSON.stringify([container, group]);
   return new Promise((resolve, reject) => {
-    let queue = queues.get(container);
+    let queue = queues.get(key);
     if (!queue) {
       queue = [];
-      queues.set(container, queue);
-      setImmediate(() => void flush(container));
+      queues.set(key, queue);
+      setImmediate(() => void flush(key, container));
     }
     queue.push({ argv, options, resolve, reject });
   });
 }
 
-async function flush(container: string): Promise<void> {
-  const queue = queues.get(container) ?? [];
-  queues.delete(container);
+async function flush(key: string, container: string): Promise<void> {
+  const queue = queues.get(key) ?? [];
+  queues.delete(key);
   if (queue.length === 1) {
     const [only] = queue;
     return dockerExec(container, only!.argv, only!.options).then(only!.resolve, only!.reject);
