@@ -12,7 +12,8 @@ import { diagnose } from '../../src/doctor.js';
 import { connect, type Kube } from '../../src/kube/client.js';
 import { type ClusterAccess } from '../../src/access.js';
 import { probeCluster, type ProbeMode } from '../../src/probes/probe.js';
-import { isGreen } from '../../src/probes/types.js';
+import { greenPoll } from '../green.js';
+import { waitFor } from '../wait.js';
 import { applySteps } from '../../src/repairs/apply.js';
 import { brokenLoopsForNodeCutOff, type DrillRow, goldpingerDetection, type Machine, median, type Memory, percentiles, type ProbeFigure, type ScaleRow } from './results.js';
 
@@ -81,7 +82,7 @@ export async function benchLab(o: LabBenchOptions): Promise<{ row: ScaleRow; dri
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
         const t = performance.now();
-        const d = await diagnose(kube, cluster.access);
+        const d = await diagnose(kube, cluster.access, { probeMode: 'sampled' }); // as `firedrill doctor`
         times.push(performance.now() - t);
         if (i === 0) Object.assign(row, timeChecks(d.observation));
       }
@@ -134,15 +135,11 @@ async function timeDoctorOnFault(kube: Kube, cluster: ReturnType<typeof clusterO
     const failed = injected.find((r) => !r.ok);
     if (failed) throw new Error(`injecting ${fault.id} failed: ${failed.error}`);
     const t = performance.now();
-    const d = await diagnose(kube, cluster.access);
+    const d = await diagnose(kube, cluster.access, { probeMode: 'sampled' }); // as `firedrill doctor`
     return { doctorFaultMs: Math.round(performance.now() - t), fault: fault.id, faultFound: d.findings.some((f) => fault.detects.includes(f.kind)) };
   } finally {
     await applySteps(await fault.restore(ctx), kube, cluster.access);
-    const deadline = Date.now() + 60_000;
-    while (!isGreen(await probeCluster(kube, cluster.access))) {
-      if (Date.now() > deadline) throw new Error(`the lab was not green again within 60 s of restoring ${fault.id}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(`the lab green again after restoring ${fault.id}`, greenPoll(kube, cluster.access), { timeoutMs: 60_000, intervalMs: 200 });
   }
 }
 

@@ -26,6 +26,11 @@ export interface ProbeOptions {
   mode?: ProbeMode;
   /** How many source pods probe at once (default PROBE_CONCURRENCY). */
   concurrency?: number;
+  /**
+   * How long a DNS lookup may take (default DNS_TIMEOUT_MS). Shorter only where a false failure
+   * costs nothing but another try (waiting for a new cluster to turn green).
+   */
+  dnsTimeoutMs?: number;
 }
 
 export type ProbeMode = 'full' | 'sampled';
@@ -77,7 +82,7 @@ export async function probeCluster(kube: Kube, access: ClusterAccess, options: P
     const handle = podHandle(pod);
     const exec = access.pod(handle);
     const mine = targets.filter((t) => t.ip !== pod.status!.podIP);
-    const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, timeoutMs, group), options.dns === false ? undefined : dnsFrom(exec, handle, group)]);
+    const [ping, dns] = await Promise.all([pingFrom(exec, handle, mine, timeoutMs, group), options.dns === false ? undefined : dnsFrom(exec, handle, group, options.dnsTimeoutMs ?? DNS_TIMEOUT_MS)]);
     return { ping, dns };
   });
   return {
@@ -128,18 +133,18 @@ async function pingFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandl
  * never counts against it. It includes dig's own start, which on a loaded 2-core machine has taken
  * more than half a second: below a second, a busy CI runner reports a healthy DNS as failing.
  */
-const DNS_TIMEOUT_MS = 1000;
+export const DNS_TIMEOUT_MS = 1000;
 /** How long reaching the pod and back may take on top, before the probe itself is given up. */
 const EXEC_ALLOWANCE_MS = 10_000;
 
-async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, group: string): Promise<DnsResult> {
+async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle, group: string, timeoutMs: number): Promise<DnsResult> {
   const started = performance.now();
   const base = { kind: 'dns' as const, source: source.name, sourceNode: source.node, server: DNS_SERVER, name: DNS_NAME };
   let r;
   try {
-    r = await exec.exec(['timeout', String(DNS_TIMEOUT_MS / 1000), 'dig', '+time=1', '+tries=1', '+noall', '+comments', '+answer', `@${DNS_SERVER}`, DNS_NAME, 'A'], {
+    r = await exec.exec(['timeout', String(timeoutMs / 1000), 'dig', '+time=1', '+tries=1', '+noall', '+comments', '+answer', `@${DNS_SERVER}`, DNS_NAME, 'A'], {
       check: false,
-      timeoutMs: DNS_TIMEOUT_MS + EXEC_ALLOWANCE_MS,
+      timeoutMs: timeoutMs + EXEC_ALLOWANCE_MS,
       group,
     });
   } catch (e) {
@@ -147,7 +152,7 @@ async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle
     return { ...base, ok: false, error: `the pod did not run dig: ${e.reason}`, rttMs: Math.round(performance.now() - started) };
   }
   // coreutils' timeout exits 124 when it had to stop the command.
-  if (r.exitCode === 124) return { ...base, ok: false, error: `no answer within ${DNS_TIMEOUT_MS} ms`, rttMs: Math.round(performance.now() - started) };
+  if (r.exitCode === 124) return { ...base, ok: false, error: `no answer within ${timeoutMs} ms`, rttMs: Math.round(performance.now() - started) };
   const { status, answer } = parseDig(r.stdout);
   const ok = status === 'NOERROR' && answer === DNS_EXPECT;
   const error = ok

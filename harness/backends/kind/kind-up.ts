@@ -2,9 +2,8 @@ import type { V1DaemonSet, V1Deployment, V1Node, V1Pod } from '@kubernetes/clien
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Kube, connect, isReady, serverSideApply } from '../../../src/kube/client.js';
-import { probeCluster } from '../../../src/probes/probe.js';
-import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
 import { usageError } from '../../errors.js';
+import { greenPoll } from '../../green.js';
 import { dockerClient } from '../../docker/client.js';
 import { interruptible } from '../../interrupt.js';
 import { warnOnLowInotifyLimit } from '../../preflight.js';
@@ -99,7 +98,7 @@ export async function kindUp(o: KindUpOptions): Promise<KindState> {
         watchUntil<V1Pod, true>(kube, `${o.nodes * o.podsPerNode} probe pods ready`, '/api/v1/namespaces/firedrill/pods', (pods) => podsReady(pods, o.nodes * o.podsPerNode), { ...wait, query: { labelSelector: 'app=firedrill-probe' } }),
       ]);
       o.say('waiting for the all-pairs ping matrix and DNS through 10.96.0.10 to be green');
-      const green = await waitFor('the probe matrix and DNS to be green', () => greenMatrix(kube, state), { ...wait, intervalMs: 500 });
+      const green = await waitFor('the probe matrix and DNS to be green', greenPoll(kube, kindAccess(state, async () => kube)), { ...wait, intervalMs: 500 });
       state.status = 'ready';
       await writeKindState(state);
       o.say(`green: ${green.ping.length} pings and ${green.dns.length} DNS lookups ok, ${Math.round((performance.now() - started) / 100) / 10}s after start`);
@@ -190,8 +189,3 @@ async function subnetEnvPresent(node: string): Promise<Poll<true>> {
   return r.exitCode === 0 && r.stdout.includes('FLANNEL_SUBNET=') ? { done: true, value: true } : { done: false, reason: r.stderr.trim() || 'no FLANNEL_SUBNET yet' };
 }
 
-async function greenMatrix(kube: Kube, state: KindState): Promise<Poll<Awaited<ReturnType<typeof probeCluster>>>> {
-  const report = await probeCluster(kube, kindAccess(state, async () => kube));
-  if (isGreen(report)) return { done: true, value: report };
-  return { done: false, reason: `${failedPings(report).length}/${report.ping.length} pings and ${failedDns(report).length}/${report.dns.length} DNS lookups fail` };
-}

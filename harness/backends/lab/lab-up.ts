@@ -4,10 +4,9 @@ import { dirname, join } from 'node:path';
 import type { V1NodeList, V1PodList } from '@kubernetes/client-node';
 import { lastLines, run } from '../../../src/exec.js';
 import { type Kube, connect, isReady, serverSideApply } from '../../../src/kube/client.js';
-import { probeCluster } from '../../../src/probes/probe.js';
-import { failedDns, failedPings, isGreen } from '../../../src/probes/types.js';
 import { type Component, components } from '../../components.js';
 import { failure, usageError } from '../../errors.js';
+import { greenPoll } from '../../green.js';
 import { interruptible } from '../../interrupt.js';
 import { packageInfo } from '../../package-info.js';
 import { requireRoot, requireTools, warnOnLowInotifyLimit } from '../../preflight.js';
@@ -158,16 +157,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       await waitFor('probe pods and CoreDNS ready', () => podsReady(api, options.podsPerNode * nodes.length, options.dnsReplicas), wait);
       mark('pods-ready');
       options.say('waiting for the all-pairs ping matrix and DNS through 10.96.0.10 to be green');
-      const access = labAccess(state);
-      const report = await waitFor(
-        'a green probe matrix and DNS',
-        async (): Promise<Poll<Awaited<ReturnType<typeof probeCluster>>>> => {
-          const r = await probeCluster(kube, access);
-          if (isGreen(r)) return { done: true, value: r };
-          return { done: false, reason: `${failedPings(r).length}/${r.ping.length} pings and ${failedDns(r).length}/${r.dns.length} DNS lookups failing` };
-        },
-        { ...wait, intervalMs: 200 },
-      );
+      const report = await waitFor('a green probe matrix and DNS', greenPoll(kube, labAccess(state)), { ...wait, intervalMs: 200 });
       mark('green');
       options.say(`green: ${report.ping.length} pings and ${report.dns.length} DNS lookups ok`);
       state.status = 'ready';
