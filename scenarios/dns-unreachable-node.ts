@@ -47,7 +47,6 @@ export const dnsUnreachableNode: Scenario = {
     report.dns.filter((d) => d.sourceNode !== ctx.target).every((d) => d.ok) &&
     failedPings(report).every((p) => p.sourceNode === ctx.target || p.targetNode === ctx.target),
   detects: ['dns-on-unreachable-node'],
-  detectionNeedsProbe: true,
   runbooks: {
     manual: {
       description: 'move DNS to a reachable node and keep it off the bad node: cordon it, drop the pin, let the Deployment reschedule',

@@ -1,6 +1,7 @@
 import { type ClusterAccess } from '../src/access.js';
 import { type FindingKind } from '../src/findings.js';
 import { type Kube } from '../src/kube/client.js';
+import { type ProbeMode } from '../src/probes/probe.js';
 import { type ProbeReport, failedPings } from '../src/probes/types.js';
 import { type Step } from '../src/repairs/plan.js';
 
@@ -39,14 +40,16 @@ export interface Scenario {
   inject(ctx: ScenarioContext): Promise<Step[]>;
   /** Undoes exactly what inject did (anything else is left to the library's repair). */
   restore(ctx: ScenarioContext): Promise<Step[]>;
-  /** `seen` may probe further (a scenario file's large-packet symptom does). */
-  symptom: { description: string; seen(report: ProbeReport, ctx: ScenarioContext): boolean | Promise<boolean> };
+  /**
+   * `seen` may probe further (a scenario file's large-packet symptom does). `matrix`: the probe matrix
+   * the symptom shows in: sampled (the default: every node pair, enough for a fault of a node, and
+   * light enough not to slow the detection beside it on a large cluster) or full (a fault of one pod).
+   */
+  symptom: { description: string; seen(report: ProbeReport, ctx: ScenarioContext): boolean | Promise<boolean>; matrix?: ProbeMode };
   /** Connectivity is back (default: the whole matrix and DNS green). */
   recovered?(report: ProbeReport, ctx: ScenarioContext): boolean | Promise<boolean>;
   /** Finding kinds that count as detecting this fault. */
   detects: FindingKind[];
-  /** Detection needs the probe matrix (the fault is outside every node's state). */
-  detectionNeedsProbe?: boolean;
   runbooks: Record<string, Runbook>;
 }
 

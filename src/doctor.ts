@@ -1,9 +1,10 @@
 import { type ClusterAccess } from './access.js';
 import { runChecks } from './checks/index.js';
-import { type Finding } from './findings.js';
+import { type Finding, type FindingKind } from './findings.js';
 import { type Kube } from './kube/client.js';
-import { type ClusterObservation, observeCluster } from './observe/cluster.js';
+import { type ClusterObservation, NODE_CONCURRENCY, observeCluster } from './observe/cluster.js';
 import { probeCluster, type ProbeMode } from './probes/probe.js';
+import { failedPings, type ProbeReport } from './probes/types.js';
 import { applyPlans } from './repairs/apply.js';
 import { describeStep, type PlanResult, type RepairPlan } from './repairs/plan.js';
 import { planRepairs } from './repairs/planner.js';
@@ -23,11 +24,70 @@ export interface DiagnoseOptions {
 /** Observe everything once, the probe matrix (unless asked not to) alongside the state read, and run every check. */
 export async function diagnose(kube: Kube, access: ClusterAccess, options: DiagnoseOptions = {}): Promise<Diagnosis> {
   const [observation, probe] = await Promise.all([
-    observeCluster(kube, access, { probe: false }),
+    observeCluster(kube, access),
     options.probe === false ? undefined : probeCluster(kube, access, { mode: options.probeMode ?? 'full' }),
   ]);
   if (probe) observation.probe = probe;
   return { observation, findings: runChecks(observation) };
+}
+
+/** A triage's result: `complete` is false when only the suspect nodes were read, their state having explained the failures. */
+export interface Triage extends Diagnosis {
+  complete: boolean;
+}
+
+/** What the probe matrix shows: a triage ends early only on a finding that explains it. */
+const SYMPTOMS: readonly FindingKind[] = ['pod-unreachable', 'node-pod-network-unreachable', 'dns-failing'];
+/** At most this many suspects are read first: a fault on many nodes is read as a whole anyway. */
+const MAX_SUSPECTS = 5;
+/**
+ * A healthy underlay answers in well under a millisecond. A ping that fails only for being slow (a
+ * busy machine) costs a needless read of its nodes, never a wrong finding: the state decides.
+ */
+const TRIAGE_PING_TIMEOUT_MS = 100;
+
+export interface TriageOptions {
+  pingTimeoutMs?: number;
+  /** Read every node whatever the pings show (the suspects' state explained something else last time). */
+  readAll?: boolean;
+}
+
+/**
+ * What an SRE does first: the sampled ping matrix (every node pair, short timeouts, no DNS, which
+ * takes longer to fail), then the state of the nodes the failing pings point at. Returns as soon as
+ * those nodes' state explains the failures; reads every node when nothing fails or the suspects
+ * explain nothing. On a large cluster the first answer costs a ping round and a node or two, not a
+ * read of every node; a cluster read in one parallel wave is read whole, alongside the pings (that
+ * costs no more than waiting for them). `diagnose` is the complete look.
+ */
+export async function triage(kube: Kube, access: ClusterAccess, options: TriageOptions = {}): Promise<Triage> {
+  const pinging = () => probeCluster(kube, access, { mode: 'sampled', dns: false, pingTimeoutMs: options.pingTimeoutMs ?? TRIAGE_PING_TIMEOUT_MS });
+  if ((await kube.core.listNode()).items.length <= NODE_CONCURRENCY) {
+    const [state, probe] = await Promise.all([observeCluster(kube, access), pinging()]);
+    const observation = { ...state, probe };
+    return { observation, findings: runChecks(observation), complete: true };
+  }
+  const probe = await pinging();
+  const suspects = options.readAll ? [] : suspectNodes(probe);
+  if (suspects.length) {
+    const observation = { ...(await observeCluster(kube, access, { only: suspects })), probe };
+    const findings = runChecks(observation);
+    if (findings.some((f) => !SYMPTOMS.includes(f.kind))) return { observation, findings, complete: false };
+  }
+  const observation = { ...(await observeCluster(kube, access)), probe };
+  return { observation, findings: runChecks(observation), complete: true };
+}
+
+/** The nodes most involved in failed pings (as source or target), those at least half as involved as the most. */
+export function suspectNodes(probe: ProbeReport): string[] {
+  const involvement = new Map<string, number>();
+  for (const p of failedPings(probe)) for (const n of new Set([p.sourceNode, p.targetNode])) involvement.set(n, (involvement.get(n) ?? 0) + 1);
+  const most = Math.max(0, ...involvement.values());
+  return [...involvement.entries()]
+    .filter(([, count]) => count * 2 >= most)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, MAX_SUSPECTS)
+    .map(([node]) => node);
 }
 
 export interface RepairRound {

@@ -15,6 +15,7 @@ const BenchEnv = z.object({
   FIREDRILL_BENCH_REPEATS: z.coerce.number().int().min(1).max(50).default(3),
   FIREDRILL_BENCH_REFERENCE: z.string().min(1).optional(),
   FIREDRILL_BENCH_OUT: z.string().min(1).optional(),
+  FIREDRILL_BENCH_KIND: z.enum(['0', '1'], { error: 'FIREDRILL_BENCH_KIND: 0 (leave kind out) or 1' }).default('1'),
 });
 
 export interface BenchConfig {
@@ -23,6 +24,8 @@ export interface BenchConfig {
   /** Sizes the drills run at (those also in `nodes`). */
   drillNodes: number[];
   repeats: number;
+  /** Also drill a 3-node kind cluster when Docker can run one (FIREDRILL_BENCH_KIND, default 1). */
+  kind: boolean;
   referenceScript: string;
   outDir: string;
 }
@@ -39,6 +42,7 @@ export function benchConfig(env: Record<string, string | undefined>, root: strin
     nodes,
     drillNodes: [...new Set(e.FIREDRILL_BENCH_DRILL_NODES)].filter((n) => nodes.includes(n)).sort((a, b) => a - b),
     repeats: e.FIREDRILL_BENCH_REPEATS,
+    kind: e.FIREDRILL_BENCH_KIND === '1',
     referenceScript: e.FIREDRILL_BENCH_REFERENCE ?? join(root, '..', 'shared', 'reference', 'flannel-netns-lab.sh'),
     outDir: e.FIREDRILL_BENCH_OUT ?? join(root, 'bench'),
   };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { type Cluster } from '../backends/backend.js';
 import { clusterOf } from '../backends/lab/backend.js';
 import { labDown } from '../backends/lab/lab-down.js';
 import { labUp } from '../backends/lab/lab-up.js';
@@ -143,7 +144,8 @@ async function timeDoctorOnFault(kube: Kube, cluster: ReturnType<typeof clusterO
   }
 }
 
-async function drillRow(scenario: Scenario, nodes: number, repeats: number, kube: Kube, cluster: ReturnType<typeof clusterOf>, say: (line: string) => void): Promise<DrillRow> {
+/** One scenario drilled `repeats` times with the library on a ready cluster of either backend. */
+export async function drillRow(scenario: Scenario, nodes: number, repeats: number, kube: Kube, cluster: Cluster, say: (line: string) => void): Promise<DrillRow> {
   const journals: { verdict: string; detection?: { mttdMs?: number }; recovery?: { mttrMs?: number } }[] = [];
   for (let i = 0; i < repeats; i++) {
     // A drill that throws (its restore could not observe a node in time, on a loaded machine) is one
@@ -152,8 +154,9 @@ async function drillRow(scenario: Scenario, nodes: number, repeats: number, kube
   }
   const mttd = percentiles(journals.flatMap((j) => (j.detection?.mttdMs !== undefined ? [j.detection.mttdMs] : [])));
   const mttr = percentiles(journals.flatMap((j) => (j.recovery?.mttrMs !== undefined ? [j.recovery.mttrMs] : [])));
-  say(`  N=${nodes} ${scenario.id}: MTTD p50 ${mttd?.p50 ?? '-'} ms, MTTR p50 ${mttr?.p50 ?? '-'} ms (${journals.map((j) => j.verdict).join(', ')})`);
+  say(`  ${cluster.backend} N=${nodes} ${scenario.id}: MTTD p50 ${mttd?.p50 ?? '-'} ms, MTTR p50 ${mttr?.p50 ?? '-'} ms (${journals.map((j) => j.verdict).join(', ')})`);
   return {
+    backend: cluster.backend,
     nodes,
     scenario: scenario.id,
     verdicts: journals.map((j) => j.verdict),

@@ -66,6 +66,8 @@ export interface Percentiles {
 }
 
 export interface DrillRow {
+  /** The backend the drills ran on (lab, kind). */
+  backend: string;
   nodes: number;
   scenario: string;
   verdicts: string[];
@@ -74,6 +76,23 @@ export interface DrillRow {
   /** What a goldpinger mesh at its defaults would take to see the fault (undefined: it would not see it). */
   goldpinger?: Percentiles;
   goldpingerNote?: string;
+}
+
+/** The kind backend in the same run (issue 8's aims), so that ratios between the backends come from one machine state. */
+export interface KindRun {
+  nodes: number;
+  /** Why it did not run (no Docker engine, FIREDRILL_BENCH_KIND=0). */
+  skipped?: string;
+  /** Why it is incomplete. */
+  error?: string;
+  /** `firedrill image build` with every image already built (the labelled images reused). */
+  imagesWarmMs?: number;
+  /** `kind up` to a green probe matrix and DNS. */
+  upMs?: number;
+  /** One pass of every drill on the ready cluster (total over all repeats / repeats). */
+  drillsPassMs?: number;
+  /** doctor on the healthy cluster (median of 3). */
+  doctorHealthyMs?: number;
 }
 
 export interface BenchResults {
@@ -86,6 +105,7 @@ export interface BenchResults {
   drills: DrillRow[];
   /** Drill sizes that could not run at all. */
   drillErrors: { nodes: number; error: string }[];
+  kind: KindRun;
   goldpinger: GoldpingerModel;
 }
 

@@ -80,7 +80,6 @@ export const ScenarioFile = z
     }),
     recovered: z.enum(keys(RECOVERIES)).default('all-green').describe(Object.entries(RECOVERIES).map(([k, v]) => `${k}: ${v}`).join('; ')),
     detects: z.array(z.enum(FINDING_KINDS)).min(1).describe('finding kinds that count as detecting this fault'),
-    detectionNeedsProbe: z.boolean().default(false).describe("the fault is outside every node's state: detection pings alongside reading it"),
   })
   .describe('a firedrill scenario: a fault to drill with `firedrill run`, `inject` or `validate --scenario-file FILE` (see the README, "Your own scenarios")');
 export type ScenarioFile = z.infer<typeof ScenarioFile>;

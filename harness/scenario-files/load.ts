@@ -97,6 +97,9 @@ const SEEN: Record<keyof typeof SYMPTOMS, (report: ProbeReport, ctx: ScenarioCon
   'any-dns-fails': (report) => failedDns(report).length > 0,
 };
 
+/** Symptoms a fault of a single pod can show: the full matrix looks for them, every pod pair. */
+const SEEN_IN_FULL_MATRIX: ReadonlySet<keyof typeof SYMPTOMS> = new Set(['any-ping-fails', 'any-dns-fails']);
+
 const RECOVERED: Record<keyof typeof RECOVERIES, (report: ProbeReport, ctx: ScenarioContext) => boolean> = {
   'all-green': (report) => isGreen(report),
   'others-green': (report, ctx) =>
@@ -113,13 +116,16 @@ export function scenarioFromFile(file: ScenarioFile): Scenario {
     defaultTarget: defaultTarget(file.target),
     inject: (ctx) => resolveSteps('inject', file.inject, ctx),
     restore: (ctx) => resolveSteps('restore', file.restore, ctx),
-    symptom: { description: file.symptom.description ?? SYMPTOMS[file.symptom.seen], seen: SEEN[file.symptom.seen] },
+    symptom: {
+      description: file.symptom.description ?? SYMPTOMS[file.symptom.seen],
+      seen: SEEN[file.symptom.seen],
+      ...(SEEN_IN_FULL_MATRIX.has(file.symptom.seen) ? { matrix: 'full' as const } : {}),
+    },
     recovered:
       file.symptom.seen === 'large-packets-fail'
         ? async (report, ctx) => recovered(report, ctx) && !(await largePacketsFail(ctx))
         : recovered,
     detects: [...file.detects],
-    ...(file.detectionNeedsProbe ? { detectionNeedsProbe: true } : {}),
     runbooks: {},
   };
 }

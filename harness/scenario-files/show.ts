@@ -55,7 +55,6 @@ export async function showScenario(s: Scenario): Promise<string> {
   if (recovered) file.recovered = recovered;
   else cannot.push('recovered: no named recovery behaves the same');
   file.detects = s.detects;
-  if (s.detectionNeedsProbe) file.detectionNeedsProbe = true;
   const runbooks = Object.keys(s.runbooks);
   const header = [
     `# yaml-language-server: $schema=${scenarioSchemaPath()}`,

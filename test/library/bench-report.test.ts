@@ -17,10 +17,12 @@ const results = (): BenchResults => ({
     { nodes: 30, error: 'lab up: nodes not Ready within 300 s', labDownMs: 2000 },
   ],
   drills: [
-    { nodes: 3, scenario: 'cni0-deleted', verdicts: ['recovered', 'recovered', 'recovered'], mttd: { p50: 200, p95: 250, n: 3 }, mttr: { p50: 900, p95: 1200, n: 3 }, goldpinger: goldpingerDetection(4) },
-    { nodes: 3, scenario: 'dns-unreachable-node', verdicts: ['recovered', 'not-recovered', 'recovered'], mttd: { p50: 280, p95: 400, n: 3 }, mttr: { p50: 3000, p95: 4000, n: 2 }, goldpinger: goldpingerDetection(4), goldpingerNote: 'the cutover only' },
+    { backend: 'lab', nodes: 3, scenario: 'cni0-deleted', verdicts: ['recovered', 'recovered', 'recovered'], mttd: { p50: 200, p95: 250, n: 3 }, mttr: { p50: 900, p95: 1200, n: 3 }, goldpinger: goldpingerDetection(4) },
+    { backend: 'lab', nodes: 3, scenario: 'dns-unreachable-node', verdicts: ['recovered', 'not-recovered', 'recovered'], mttd: { p50: 280, p95: 400, n: 3 }, mttr: { p50: 3000, p95: 4000, n: 2 }, goldpinger: goldpingerDetection(4), goldpingerNote: 'the cutover only' },
+    { backend: 'kind', nodes: 3, scenario: 'cni0-deleted', verdicts: ['recovered', 'recovered', 'recovered'], mttd: { p50: 400, p95: 450, n: 3 }, mttr: { p50: 1800, p95: 2000, n: 3 }, goldpinger: goldpingerDetection(4) },
   ],
   drillErrors: [{ nodes: 30, error: 'lab up: nodes not Ready within 300 s' }],
+  kind: { nodes: 3, imagesWarmMs: 700, upMs: 58_000, drillsPassMs: 40_000, doctorHealthyMs: 900 },
   goldpinger: { method: 'computed', refreshIntervalS: 30, jitterFactor: 0.05, pingTimeoutMs: 300 },
 });
 
@@ -54,9 +56,18 @@ describe('bench table', () => {
     expect(md).toMatch(/^\| 3 \| 9\.00 s \| 400 ms \| 120 ms \(66\) \| 60 ms \(18\) \| 300 ms \| 700 ms \| 1 ms \| 900 MiB \(300\) \| 25\.0 s \| 400 ms \| 300 ms \(30×\) \|/m);
     expect(md).toMatch(/^\| 10 \| 25\.0 s \|/m);
     expect(md).toMatch(/^\| 30 \| – \| 2\.00 s \|.*lab up: nodes not Ready within 300 s \|$/m);
-    expect(md).toMatch(/^\| 3 \| cni0-deleted \| 200 ms \/ 250 ms \| 900 ms \/ 1\.20 s \| 5\.19 s \/ 16\.5 s \| 3× recovered \|$/m);
+    expect(md).toMatch(/^\| lab \| 3 \| cni0-deleted \| 200 ms \/ 250 ms \| 900 ms \/ 1\.20 s \| 5\.19 s \/ 16\.5 s \| 3× recovered \|$/m);
     expect(md).toContain('2× recovered, 1× not-recovered');
-    expect(md).toContain('| 30 | (none ran) |');
+    expect(md).toContain('| lab | 30 | (none ran) |');
+  });
+
+  it('puts kind beside the lab, each drill as a ratio of the same run, and says when kind was not measured', () => {
+    expect(md).toContain('images warm 700 ms; kind up to green 58.0 s; one pass of the drills 40.0 s; doctor, healthy 900 ms.');
+    expect(md).toMatch(/^\| cni0-deleted \| 200 ms \| 400 ms \| 2\.0× \| 900 ms \| 1\.80 s \| 2\.0× \|$/m);
+    expect(resultsMarkdown({ ...results(), kind: { nodes: 3, skipped: 'needs a Docker engine' } })).toContain('Not measured: needs a Docker engine.');
+    const a = aims(results());
+    expect(a.find((x) => x.aim.startsWith('kind: MTTD'))).toMatchObject({ met: true, measured: '400 ms' });
+    expect(a.find((x) => x.aim.startsWith('kind: cluster with flannel'))).toMatchObject({ met: true, measured: '58.0 s' });
   });
 
   it('escapes a pipe inside a cell', () => {

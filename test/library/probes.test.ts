@@ -4,6 +4,7 @@ import { type ClusterAccess, type PodHandle } from '../../src/access.js';
 import { type CommandResult } from '../../src/exec.js';
 import { type Kube } from '../../src/kube/client.js';
 import { mapLimit } from '../../src/parallel.js';
+import { suspectNodes } from '../../src/doctor.js';
 import { DNS_SELECTOR, fpingArgv, probeCluster } from '../../src/probes/probe.js';
 
 // A fake cluster of `nodes` nodes with `perNode` probe pods each and one DNS pod; the pods answer
@@ -106,5 +107,20 @@ describe('mapLimit', () => {
 
   it('rejects a limit below one', async () => {
     await expect(mapLimit([1], 0, async (x) => x)).rejects.toThrow(/positive integer/);
+  });
+});
+
+describe('suspects of a triage', () => {
+  const ping = (sourceNode: string, targetNode: string, ok: boolean) => ({ kind: 'ping' as const, source: `p-${sourceNode}`, sourceNode, target: `p-${targetNode}`, targetNode, targetIp: '10.244.0.1', targetKind: 'pod' as const, ok });
+  const report = (pings: ReturnType<typeof ping>[]) => ({ at: '', durationMs: 0, ping: pings, dns: [] });
+
+  it('are the nodes the failing pings have most in common, none when nothing fails', () => {
+    const nodes = ['a', 'b', 'c', 'd'];
+    // d cut off: every ping to or from it fails.
+    const pings = nodes.flatMap((s) => nodes.filter((t) => t !== s).map((t) => ping(s, t, s !== 'd' && t !== 'd')));
+    expect(suspectNodes(report(pings))).toEqual(['d']);
+    expect(suspectNodes(report(pings.map((p) => ({ ...p, ok: true }))))).toEqual([]);
+    // Two nodes cut off from each other only: both equally involved.
+    expect(suspectNodes(report([ping('a', 'b', false), ping('b', 'a', false), ping('a', 'c', true)]))).toEqual(['a', 'b']);
   });
 });

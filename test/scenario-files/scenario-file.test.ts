@@ -151,7 +151,6 @@ describe('firedrill scenarios show: the six built-ins as scenario files', () => 
     expect(plain(await scenario.inject(ctx))).toEqual(plain(await builtin.inject(ctx)));
     expect(plain(await scenario.restore(ctx))).toEqual(plain(await builtin.restore(ctx)));
     expect(scenario.detects).toEqual(builtin.detects);
-    expect(Boolean(scenario.detectionNeedsProbe)).toBe(Boolean(builtin.detectionNeedsProbe));
     for (const [what, sample] of SAMPLES) {
       expect([what, await scenario.symptom.seen(sample, ctx)]).toEqual([what, await builtin.symptom.seen(sample, ctx)]);
       const builtinRecovered = builtin.recovered ? await builtin.recovered(sample, ctx) : sample.ping.every((p) => p.ok) && sample.dns.every((d) => d.ok);
