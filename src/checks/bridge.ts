@@ -22,8 +22,8 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
         node,
         summary: `${node}: bridge cni0 is missing; ${veths.length} pod veth(s) have no bridge`,
         evidence: [
-          { source: `${node}: ip -j -d link show`, observed: 'no cni0', expected: `bridge cni0 with ${gateway ?? 'the gateway from subnet.env'}${mtu ? `, mtu ${mtu}` : ''}` },
-          { source: `${node}: ip -j -d link show`, observed: veths.map((v) => `${v.ifname} master=${v.master ?? 'none'}`) },
+          { source: `${node}: ip -j -d addr show`, observed: 'no cni0', expected: `bridge cni0 with ${gateway ?? 'the gateway from subnet.env'}${mtu ? `, mtu ${mtu}` : ''}` },
+          { source: `${node}: ip -j -d addr show`, observed: veths.map((v) => `${v.ifname} master=${v.master ?? 'none'}`) },
         ],
         repair: 'recreate-cni0',
         detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
@@ -53,7 +53,7 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
         severity: 'critical',
         node,
         summary: `${node}: ${orphans.length} pod veth(s) not attached to cni0: ${orphans.map((v) => v.ifname).join(', ')}`,
-        evidence: [{ source: `${node}: ip -j -d link show`, observed: orphans.map((v) => ({ ifname: v.ifname, master: v.master ?? null })), expected: 'master cni0' }],
+        evidence: [{ source: `${node}: ip -j -d addr show`, observed: orphans.map((v) => ({ ifname: v.ifname, master: v.master ?? null })), expected: 'master cni0' }],
         repair: 'recreate-cni0',
         detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
       });
@@ -65,7 +65,7 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
         severity: 'critical',
         node,
         summary: `${node}: pod veth(s) down on cni0: ${down.map((v) => v.ifname).join(', ')}: their pods are cut off`,
-        evidence: [{ source: `${node}: ip -j -d link show`, observed: down.map((v) => ({ ifname: v.ifname, flags: v.flags })), expected: 'UP' }],
+        evidence: [{ source: `${node}: ip -j -d addr show`, observed: down.map((v) => ({ ifname: v.ifname, flags: v.flags })), expected: 'UP' }],
         repair: 'recreate-cni0',
         detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
       });
@@ -78,7 +78,7 @@ export function checkBridge(obs: ClusterObservation): Finding[] {
         severity: 'warning',
         node,
         summary: `${node}: hairpin mode off on ${noHairpin.map((v) => v.ifname).join(', ')} (the conflist asks for hairpinMode: a pod cannot reach itself through a Service)`,
-        evidence: [{ source: `${node}: ip -j -d link show`, observed: noHairpin.map((v) => ({ ifname: v.ifname, hairpin: false })), expected: { hairpin: true } }],
+        evidence: [{ source: `${node}: ip -j -d addr show`, observed: noHairpin.map((v) => ({ ifname: v.ifname, hairpin: false })), expected: { hairpin: true } }],
         repair: 'recreate-cni0',
         detail: { gateway, mtu, veths: veths.map((v) => v.ifname) },
       });
@@ -122,7 +122,7 @@ function podsWithoutVeth(obs: ClusterObservation, node: string): Finding[] {
       node,
       summary: `${node}: ${running.length} pods run here but only ${running.length - missing} pod veth(s) are on the node: ${remedy}`,
       evidence: [
-        { source: `${node}: ip -j -d link show`, observed: { podVeths: running.length - missing }, expected: { podVeths: `at least ${running.length}`, pods: names(running) } },
+        { source: `${node}: ip -j -d addr show`, observed: { podVeths: running.length - missing }, expected: { podVeths: `at least ${running.length}`, pods: names(running) } },
         ...(cutOff.length ? [{ source: 'probe matrix', observed: names(cutOff).map((n) => `${n}: every ping to and from it fails`) }] : []),
       ],
       ...(owned.length

@@ -13,7 +13,7 @@ export function checkForwarding(obs: ClusterObservation): Finding[] {
         severity: 'critical',
         node,
         summary: `${node}: net.ipv4.ip_forward is ${forward}: the node does not route pod traffic to or from other nodes`,
-        evidence: [{ source: `${node}: sysctl net.ipv4.ip_forward`, observed: forward, expected: '1' }],
+        evidence: [{ source: `${node}: /proc/sys/net/ipv4/ip_forward`, observed: forward, expected: '1' }],
         repair: 'enable-ip-forward',
       });
     }

@@ -20,7 +20,7 @@ export function checkVxlan(obs: ClusterObservation): Finding[] {
         severity: 'critical',
         node: f.name,
         summary: `${f.name}: flannel.1 is missing (flanneld recreates it, but does not re-program the peers on this node)`,
-        evidence: [{ source: `${f.name}: ip -j -d link show`, observed: 'no flannel.1', expected: 'vxlan flannel.1 id 1 dstport 8472' }],
+        evidence: [{ source: `${f.name}: ip -j -d addr show`, observed: 'no flannel.1', expected: 'vxlan flannel.1 id 1 dstport 8472' }],
         repair: 'restart-flanneld',
       });
       continue;
@@ -34,7 +34,7 @@ export function checkVxlan(obs: ClusterObservation): Finding[] {
         summary: `${f.name}: its ${BACKEND_DATA} annotation says VtepMAC ${f.annotatedVtepMac}, but its flannel.1 has ${f.realVtepMac}: every peer sends its vxlan traffic to a MAC nobody has`,
         evidence: [
           { source: `Node ${f.name} annotation ${BACKEND_DATA}`, observed: f.annotatedVtepMac, expected: f.realVtepMac },
-          { source: `${f.name}: ip -j -d link show flannel.1`, observed: f.realVtepMac },
+          { source: `${f.name}: ip -j -d addr show flannel.1`, observed: f.realVtepMac },
         ],
         repair: 'restore-vtep-annotation',
         detail: { mac: f.realVtepMac },
@@ -67,7 +67,7 @@ function vxlanDevice(f: NodeFacts, o: NodeObservation): Finding[] {
       severity: 'critical',
       node: f.name,
       summary: `${f.name}: flannel.1 is down: the kernel dropped its routes and neighbours with it, and nothing leaves for other nodes' pods`,
-      evidence: [{ source: `${f.name}: ip -j -d link show flannel.1`, observed: link.flags, expected: 'UP' }],
+      evidence: [{ source: `${f.name}: ip -j -d addr show flannel.1`, observed: link.flags, expected: 'UP' }],
       repair: 'set-vxlan-device',
       detail: { up: true },
     });
@@ -79,7 +79,7 @@ function vxlanDevice(f: NodeFacts, o: NodeObservation): Finding[] {
       severity: 'warning',
       node: f.name,
       summary: `${f.name}: flannel.1 has ${[settable.mtu ? `MTU ${link.mtu} (subnet.env says ${mtu})` : '', settable.learning === false ? 'learning on (flanneld turns it off and programs every peer)' : ''].filter(Boolean).join(' and ')}`,
-      evidence: [{ source: `${f.name}: ip -j -d link show flannel.1`, observed: { mtu: link.mtu, learning: data.learning ?? null }, expected: { mtu, learning: false } }],
+      evidence: [{ source: `${f.name}: ip -j -d addr show flannel.1`, observed: { mtu: link.mtu, learning: data.learning ?? null }, expected: { mtu, learning: false } }],
       repair: 'set-vxlan-device',
       detail: settable,
     });
@@ -92,7 +92,7 @@ function vxlanDevice(f: NodeFacts, o: NodeObservation): Finding[] {
       severity: 'critical',
       node: f.name,
       summary: `${f.name}: flannel.1 has ${wrong.map(([k]) => `${k} ${String(data[k as keyof typeof data])}`).join(', ')}; flanneld makes it with ${wrong.map(([k, v]) => `${k} ${v}`).join(', ')} and re-creates a device that differs when it starts`,
-      evidence: [{ source: `${f.name}: ip -j -d link show flannel.1`, observed: Object.fromEntries(wrong.map(([k]) => [k, data[k as keyof typeof data]])), expected: Object.fromEntries(wrong) }],
+      evidence: [{ source: `${f.name}: ip -j -d addr show flannel.1`, observed: Object.fromEntries(wrong.map(([k]) => [k, data[k as keyof typeof data]])), expected: Object.fromEntries(wrong) }],
       repair: 'restart-flanneld',
     });
   }
