@@ -92,7 +92,7 @@ function evaluate(e: Expectation, obs: ClusterObservation): Reading {
     return { holds: annotated === e.mac.toLowerCase(), observed: annotated ?? null };
   }
   const o = obs.state.get(e.node);
-  if (!o) return { holds: false, observed: `${e.node} not observed` };
+  if (!o) return { holds: false, observed: `${e.node} not observed${obs.unread?.[e.node] ? ` (could not read it: ${obs.unread[e.node]})` : ''}` };
   return evaluateOnNode(e, o);
 }
 
