@@ -4,7 +4,7 @@ import { type Finding, type FindingKind } from './findings.js';
 import { type Kube } from './kube/client.js';
 import { type ClusterObservation, NODE_CONCURRENCY, observeCluster } from './observe/cluster.js';
 import { probeCluster, type ProbeMode } from './probes/probe.js';
-import { failedPings, type ProbeReport } from './probes/types.js';
+import { involvement, type ProbeReport } from './probes/types.js';
 import { applyPlans } from './repairs/apply.js';
 import { describeStep, type PlanResult, type RepairPlan } from './repairs/plan.js';
 import { planRepairs } from './repairs/planner.js';
@@ -36,8 +36,8 @@ export interface Triage extends Diagnosis {
   complete: boolean;
 }
 
-/** What the probe matrix shows: a triage ends early only on a finding that explains it. */
-const SYMPTOMS: readonly FindingKind[] = ['pod-unreachable', 'node-pod-network-unreachable', 'dns-failing'];
+/** What explains no failing ping: the symptoms themselves, and a node that could not be read. A triage ends early only on another finding. */
+const EXPLAINS_NOTHING: readonly FindingKind[] = ['pod-unreachable', 'node-pod-network-unreachable', 'dns-failing', 'node-unread'];
 /** At most this many suspects are read first: a fault on many nodes is read as a whole anyway. */
 const MAX_SUSPECTS = 5;
 /**
@@ -72,7 +72,7 @@ export async function triage(kube: Kube, access: ClusterAccess, options: TriageO
   if (suspects.length) {
     const observation = { ...(await observeCluster(kube, access, { only: suspects })), probe };
     const findings = runChecks(observation);
-    if (findings.some((f) => !SYMPTOMS.includes(f.kind))) return { observation, findings, complete: false };
+    if (findings.some((f) => !EXPLAINS_NOTHING.includes(f.kind))) return { observation, findings, complete: false };
   }
   const observation = { ...(await observeCluster(kube, access)), probe };
   return { observation, findings: runChecks(observation), complete: true };
@@ -80,12 +80,10 @@ export async function triage(kube: Kube, access: ClusterAccess, options: TriageO
 
 /** The nodes most involved in failed pings (as source or target), those at least half as involved as the most. */
 export function suspectNodes(probe: ProbeReport): string[] {
-  const involvement = new Map<string, number>();
-  for (const p of failedPings(probe)) for (const n of new Set([p.sourceNode, p.targetNode])) involvement.set(n, (involvement.get(n) ?? 0) + 1);
-  const most = Math.max(0, ...involvement.values());
-  return [...involvement.entries()]
+  const ranked = involvement(probe);
+  const most = ranked[0]?.[1] ?? 0;
+  return ranked
     .filter(([, count]) => count * 2 >= most)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, MAX_SUSPECTS)
     .map(([node]) => node);
 }

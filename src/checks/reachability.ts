@@ -1,6 +1,6 @@
 import { type Finding } from '../findings.js';
 import { type ClusterObservation } from '../observe/cluster.js';
-import { failedDns, failedPings } from '../probes/types.js';
+import { failedDns, failedPings, involvement } from '../probes/types.js';
 
 const sample = <T>(items: T[], n = 8) => (items.length > n ? [...items.slice(0, n), `… ${items.length - n} more`] : items);
 
@@ -11,9 +11,7 @@ export function checkReachability(obs: ClusterObservation): Finding[] {
   const findings: Finding[] = [];
   const failed = failedPings(probe);
   if (failed.length) {
-    const involvement = new Map<string, number>();
-    for (const p of failed) for (const n of new Set([p.sourceNode, p.targetNode])) involvement.set(n, (involvement.get(n) ?? 0) + 1);
-    const [node] = [...involvement.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    const [node] = involvement(probe)[0]!;
     findings.push({
       kind: 'pod-unreachable',
       severity: 'critical',
