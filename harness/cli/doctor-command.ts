@@ -25,16 +25,15 @@ async function doctor(cluster: Cluster, flags: DoctorFlags): Promise<number> {
   const started = performance.now();
   const diagnosis = await diagnose(kube, cluster.access, { probe: flags.probe, probeMode: flags.matrix });
   const diagnoseMs = Math.round(performance.now() - started);
+  if (!flags.json) {
+    // The findings carry the failing pairs as evidence; the probe's own summary line is enough here.
+    if (diagnosis.observation.probe) process.stdout.write(`${formatProbeReport(diagnosis.observation.probe).split('\n').at(-1)}\n`);
+    process.stdout.write(`${formatFindings(diagnosis.findings)}\n(diagnosed in ${diagnoseMs} ms)\n`);
+  }
   if (!flags.repair) {
     if (flags.json) process.stdout.write(`${JSON.stringify({ findings: diagnosis.findings, probe: diagnosis.observation.probe, durationMs: diagnoseMs }, null, 2)}\n`);
-    else {
-      // The findings carry the failing pairs as evidence; the probe's own summary line is enough here.
-      if (diagnosis.observation.probe) process.stdout.write(`${formatProbeReport(diagnosis.observation.probe).split('\n').at(-1)}\n`);
-      process.stdout.write(`${formatFindings(diagnosis.findings)}\n(diagnosed in ${diagnoseMs} ms)\n`);
-    }
     return diagnosis.findings.some((f) => f.severity === 'critical') ? ExitCode.failure : ExitCode.ok;
   }
-  if (!flags.json) process.stdout.write(`${formatFindings(diagnosis.findings)}\n`);
   const outcome = await repairCluster(kube, cluster.access, {
     from: diagnosis,
     onPlan: (plan) => !flags.json && process.stdout.write(`\n${formatPlan(plan)}\n`),

@@ -128,16 +128,16 @@ program
   .command('probe')
   .description("run the all-pairs ping matrix and DNS lookups from every probe pod of a cluster; exit 1 unless all green")
   .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
-  .option('--name <name>', 'lab name', 'fd')
+  .option('--name <name>', 'cluster name: a lab, or a kind cluster firedrill made', 'fd')
   .option('--json', 'print every result as JSON')
   .action(lazy(async () => (await import('./lab-command.js')).probeCommand));
 
 program
   .command('run [scenario...]')
   .description('drill incidents: steady state, inject, confirm the symptom, detect, repair, verify, restore; timed and journaled')
-  .option('--backend <backend>', 'cluster backend: lab (network namespaces, fast) or kind (real kind clusters in Docker)', 'lab')
+  .option('--backend <backend>', 'cluster backend: lab (network namespaces, fast), kind (real kind clusters in Docker), or lab,kind (both, verdicts side by side)', 'lab')
   .option('--name <name>', 'cluster to use (created, and removed afterwards unless --keep, if it does not exist)', 'fd')
-  .option('--nodes <n>', 'nodes of a lab the run creates (default 3)')
+  .option('--nodes <n>', 'nodes of a cluster the run creates (default 3, up to 50)')
   .option('--repair <who>', 'who repairs: library (default), none (only watch and time a recovery), exec:COMMAND (your own remediation)')
   .option('--runbook <runbook>', 'repair with a runbook instead: auto (the library), manual, naive, flannel-restart, or a runbook file (YAML or JSON, see `firedrill runbook`)')
   .option('--scenario-file <file>', 'drill your own scenario, a YAML file (see `firedrill scenarios show`); with scenario names, those too')
@@ -146,7 +146,7 @@ program
   .option('--journal <file>', 'write the run journal (JSON, schema/journal.schema.json) to this file')
   .option('--report <dir>', 'write journal.json, junit.xml, allure-results/ and timeline.svg into this directory')
   .option('--json', 'print the journal instead of the summary table')
-  .option('--keep', 'keep a lab the run created')
+  .option('--keep', 'keep a cluster the run created')
   .option('--pull', "kind: pull kind's own node image by the manifest's digest instead of building one (needs a registry)")
   .action(lazy(async () => (await import('./run-command.js')).runCommand));
 
@@ -202,7 +202,7 @@ program
   .command('inject [scenario]')
   .description('inject one incident into a running cluster by hand, to reproduce it; `firedrill restore` undoes it')
   .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
-  .option('--name <name>', 'lab name', 'fd')
+  .option('--name <name>', 'cluster name: a lab, or a kind cluster firedrill made', 'fd')
   .option('--node <node>', 'inject on this node instead of the scenario default')
   .option('--scenario-file <file>', 'inject your own scenario, a YAML file (see `run --scenario-file`), instead of a named one; restore loads it again and refuses if it changed')
   .action(lazy(async () => (await import('./inject-command.js')).injectCommand));
@@ -211,14 +211,14 @@ program
   .command('restore')
   .description('undo what `firedrill inject` did, newest first, and wait for steady state')
   .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
-  .option('--name <name>', 'lab name', 'fd')
+  .option('--name <name>', 'cluster name: a lab, or a kind cluster firedrill made', 'fd')
   .action(lazy(async () => (await import('./inject-command.js')).restoreCommand));
 
 program
   .command('doctor')
   .description('find what is wrong with pod networking (probes, then node and cluster state); with --repair, plan, apply and verify the fixes')
   .option('--backend <backend>', 'cluster backend: lab or kind', 'lab')
-  .option('--name <name>', 'lab name', 'fd')
+  .option('--name <name>', 'cluster name: a lab, or a kind cluster firedrill made', 'fd')
   .option('--repair', 'repair every finding the library can, then verify')
   .option('--no-probe', 'read node and cluster state only, skip the ping matrix and DNS lookups')
   .addOption(new Option('--matrix <matrix>', 'which ping matrix: sampled (one pod per node pings every other node, fast) or full (every pod pair)').choices(['sampled', 'full']).default('sampled'))
