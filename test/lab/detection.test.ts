@@ -1,30 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster } from '../../harness/backends/backend.js';
-import { clusterOf } from '../../harness/backends/lab/backend.js';
-import { labDown } from '../../harness/backends/lab/lab-down.js';
-import { labUp } from '../../harness/backends/lab/lab-up.js';
-import { defaultCacheRoot } from '../../harness/setup/cache.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { diagnose, repairCluster } from '../../src/doctor.js';
 import { type FindingKind, type RepairKind } from '../../src/findings.js';
-import { connect, type Kube, patchAs } from '../../src/kube/client.js';
+import { patchAs } from '../../src/kube/client.js';
 import { podHandle, probeCluster } from '../../src/probes/probe.js';
 import { failedDns, failedPings } from '../../src/probes/types.js';
-import { labUnavailable, leftovers } from '../support/lab.js';
+import { labUnavailable, libraryLab } from '../support/lab.js';
 
 // Detection beyond the six incidents, on a real lab: each fault made by hand with ip, sysctl,
 // iptables or nft, found as the right finding, repaired by a plan whose post-condition holds,
 // and the probe matrix green again. Needs root and `firedrill setup`.
 const LAB = 'fz2';
 const unavailable = await labUnavailable();
-const quiet = () => undefined;
-let cluster: Cluster;
-let kube: Kube;
+const lab = libraryLab(LAB, unavailable);
 
-const onNode = (node: string, ...argv: string[]) => cluster.access.node(node).exec(argv);
+const onNode = (node: string, ...argv: string[]) => lab.cluster.access.node(node).exec(argv);
 
 /** The finding is there (with its evidence), the plan of `repair` is verified, nothing remains, and the matrix and DNS are green. */
 async function expectRepaired(kind: FindingKind, node: string | undefined, repair: RepairKind) {
-  const before = await diagnose(kube, cluster.access, { probe: false });
+  const before = await diagnose(lab.kube, lab.cluster.access, { probe: false });
   const finding = before.findings.find((f) => f.kind === kind && f.node === node);
   expect(finding, JSON.stringify(before.findings.map((f) => `${f.kind}@${f.node}`))).toBeDefined();
   expect(finding!.repair).toBe(repair);
@@ -33,14 +26,14 @@ async function expectRepaired(kind: FindingKind, node: string | undefined, repai
 
   // State is judged by the library's own re-observation; connectivity by the probes afterwards
   // (polled: on a loaded 2-core machine a DNS answer misses the probe's 500 ms for a while).
-  const outcome = await repairCluster(kube, cluster.access, { from: before, probe: false });
+  const outcome = await repairCluster(lab.kube, lab.cluster.access, { from: before, probe: false });
   const result = outcome.rounds.flatMap((r) => r.results).find((r) => r.plan.repair === repair)!;
   expect(result.plan.postcondition.length).toBeGreaterThan(0);
   expect(result).toMatchObject({ outcome: 'repaired', unmet: [] });
   expect(outcome.unrepaired).toEqual([]);
   expect(outcome.remaining).toEqual([]);
   await expect.poll(async () => {
-    const report = await probeCluster(kube, cluster.access);
+    const report = await probeCluster(lab.kube, lab.cluster.access);
     return [...failedPings(report).map((p) => `${p.source} -> ${p.target}`), ...failedDns(report).map((d) => `dns from ${d.source}`)];
   }, { timeout: 30_000, interval: 200 }).toEqual([]);
   return finding!;
@@ -52,21 +45,12 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
   let own: { podCIDR: string; gateway: string };
 
   beforeAll(async () => {
-    await labDown(LAB, quiet);
-    const { state } = await labUp({ name: LAB, nodes: 3, podsPerNode: 2, dnsReplicas: 2, cacheRoot: defaultCacheRoot(), say: quiet, stepTimeoutMs: 120_000 });
-    cluster = clusterOf(state);
-    kube = await connect(cluster.kubeconfig);
-    worker = cluster.nodes.find((n) => n.role === 'worker')!.name;
-    const other = (await kube.core.listNode()).items.find((n) => n.metadata!.name !== worker)!;
+    worker = lab.cluster.nodes.find((n) => n.role === 'worker')!.name;
+    const other = (await lab.kube.core.listNode()).items.find((n) => n.metadata!.name !== worker)!;
     peer = { name: other.metadata!.name!, podCIDR: other.spec!.podCIDR! };
-    const mine = (await kube.core.readNode({ name: worker })).spec!.podCIDR!;
+    const mine = (await lab.kube.core.readNode({ name: worker })).spec!.podCIDR!;
     own = { podCIDR: mine, gateway: mine.replace(/0\/24$/, '1') };
   }, 300_000);
-
-  afterAll(async () => {
-    await labDown(LAB, quiet);
-    expect(await leftovers(LAB)).toEqual([]);
-  }, 60_000);
 
   it('finds a legacy-iptables DROP of pod traffic in raw PREROUTING and deletes it', async () => {
     await onNode(worker, 'iptables-legacy', '-w', '-t', 'raw', '-I', 'PREROUTING', '1', '-s', '10.244.0.0/16', '-j', 'DROP');
@@ -77,7 +61,7 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
   it('finds an iptables-nft REJECT of pod traffic in filter OUTPUT and a mangle INPUT drop, and deletes both', async () => {
     await onNode(worker, 'iptables', '-w', '-t', 'filter', '-I', 'OUTPUT', '1', '-d', '10.244.0.0/16', '-j', 'REJECT');
     await onNode(worker, 'iptables', '-w', '-t', 'mangle', '-I', 'INPUT', '1', '-i', 'cni0', '-j', 'DROP');
-    const before = await diagnose(kube, cluster.access, { probe: false });
+    const before = await diagnose(lab.kube, lab.cluster.access, { probe: false });
     expect(before.findings.filter((f) => f.kind === 'pod-traffic-dropped').map((f) => (f.detail as { table: string }).table).sort()).toEqual(['filter', 'mangle']);
     await expectRepaired('pod-traffic-dropped', worker, 'delete-iptables-rule');
   });
@@ -126,12 +110,12 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
 
   it('measures strict rp_filter on every interface of the flannel path as harmless: the matrix stays green and nothing is found', async () => {
     const devices = ['all', 'default', 'cni0', 'flannel.1', 'eth0'];
-    const set = (value: string) => Promise.all(cluster.nodes.flatMap((n) => devices.map((d) => onNode(n.name, 'sysctl', '-w', `net/ipv4/conf/${d}/rp_filter=${value}`))));
+    const set = (value: string) => Promise.all(lab.cluster.nodes.flatMap((n) => devices.map((d) => onNode(n.name, 'sysctl', '-w', `net/ipv4/conf/${d}/rp_filter=${value}`))));
     await set('1');
     try {
-      const report = await probeCluster(kube, cluster.access);
+      const report = await probeCluster(lab.kube, lab.cluster.access);
       expect([...failedPings(report), ...failedDns(report)]).toEqual([]);
-      expect((await diagnose(kube, cluster.access, { probe: false })).findings).toEqual([]);
+      expect((await diagnose(lab.kube, lab.cluster.access, { probe: false })).findings).toEqual([]);
     } finally {
       await set('0');
     }
@@ -155,7 +139,7 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
   it('finds a default (all-zeros) flannel.1 FDB entry and a PERMANENT neighbour for an address no peer has, and deletes them as flanneld would', async () => {
     await onNode(worker, 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'flannel.1', 'dst', '172.18.255.253', 'self', 'permanent');
     await onNode(worker, 'ip', 'neigh', 'add', '10.244.99.0', 'lladdr', '02:00:00:00:00:99', 'dev', 'flannel.1', 'nud', 'permanent');
-    const before = await diagnose(kube, cluster.access, { probe: false });
+    const before = await diagnose(lab.kube, lab.cluster.access, { probe: false });
     expect(before.findings.filter((f) => f.node === worker).map((f) => [f.kind, f.severity])).toEqual([
       ['vxlan-fdb-stale', 'critical'],
       ['vxlan-neighbour-stray', 'warning'],
@@ -191,14 +175,14 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
   });
 
   it("finds a pod whose veth was moved into another node, names it, and plans to have its controller make it again", async () => {
-    const pod = (await kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' })).items.find((p) => p.spec!.nodeName === worker)!;
+    const pod = (await lab.kube.core.listNamespacedPod({ namespace: 'firedrill', labelSelector: 'app=firedrill-probe' })).items.find((p) => p.spec!.nodeName === worker)!;
     // The pod's veth on the node: the link whose index the pod's eth0 names as its peer.
-    const eth0 = (JSON.parse((await cluster.access.pod(podHandle(pod)).exec(['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[])[0]!;
+    const eth0 = (JSON.parse((await lab.cluster.access.pod(podHandle(pod)).exec(['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[])[0]!;
     const links = JSON.parse((await onNode(worker, 'ip', '-j', 'link', 'show')).stdout) as { ifindex: number; ifname: string }[];
     const veth = links.find((l) => l.ifindex === eth0.link_index)!.ifname;
     await onNode(worker, 'ip', 'link', 'set', veth, 'netns', peer.name);
     try {
-      const { findings } = await diagnose(kube, cluster.access);
+      const { findings } = await diagnose(lab.kube, lab.cluster.access);
       const f = findings.find((x) => x.kind === 'pod-network-missing');
       expect(f, JSON.stringify(findings.map((x) => `${x.kind}@${x.node}`))).toMatchObject({ node: worker, severity: 'critical' });
       expect(f!.repair).toBe('replace-pod');
@@ -211,14 +195,14 @@ describe.skipIf(unavailable)(`detection and repair beyond the six incidents (${u
       await onNode(worker, 'ip', 'link', 'set', veth, 'up');
     }
     await expect.poll(async () => {
-      const report = await probeCluster(kube, cluster.access);
+      const report = await probeCluster(lab.kube, lab.cluster.access);
       return [...failedPings(report), ...failedDns(report)].length;
     }, { timeout: 30_000, interval: 200 }).toBe(0);
   });
 
   it('finds CoreDNS scaled to zero and scales it back', { timeout: 120_000 }, async () => {
-    await kube.apps.patchNamespacedDeployment({ namespace: 'kube-system', name: 'coredns', body: { spec: { replicas: 0 } } }, patchAs(kube, 'merge'));
-    await expect.poll(async () => (await diagnose(kube, cluster.access, { probe: false })).findings.map((f) => f.kind), { timeout: 30_000 }).toContain('dns-scaled-to-zero');
+    await lab.kube.apps.patchNamespacedDeployment({ namespace: 'kube-system', name: 'coredns', body: { spec: { replicas: 0 } } }, patchAs(lab.kube, 'merge'));
+    await expect.poll(async () => (await diagnose(lab.kube, lab.cluster.access, { probe: false })).findings.map((f) => f.kind), { timeout: 30_000 }).toContain('dns-scaled-to-zero');
     await expectRepaired('dns-scaled-to-zero', undefined, 'scale-dns');
   });
 });

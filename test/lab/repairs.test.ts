@@ -1,37 +1,29 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster } from '../../harness/backends/backend.js';
-import { clusterOf } from '../../harness/backends/lab/backend.js';
-import { labDown } from '../../harness/backends/lab/lab-down.js';
-import { labUp } from '../../harness/backends/lab/lab-up.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LAB_LABEL } from '../../harness/backends/lab/processes.js';
-import { defaultCacheRoot } from '../../harness/setup/cache.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
-import { connect, type Kube } from '../../src/kube/client.js';
 import { observeNode } from '../../src/observe/node.js';
 import { probeCluster } from '../../src/probes/probe.js';
 import { failedDns, failedPings } from '../../src/probes/types.js';
 import { applyPlan } from '../../src/repairs/apply.js';
 import { execStep } from '../../src/repairs/plan.js';
 import { planRepairs } from '../../src/repairs/planner.js';
-import { firedrill, labUnavailable, leftovers } from '../support/lab.js';
+import { firedrill, labUnavailable, libraryLab } from '../support/lab.js';
 
 // Repairs judged by the state they leave, on a real lab: faults made by hand, as a new user would.
 // Needs root and `firedrill setup`.
 const LAB = 'fdr';
 const unavailable = await labUnavailable();
-const quiet = () => undefined;
-let cluster: Cluster;
-let kube: Kube;
+const lab = libraryLab(LAB, unavailable);
 
-const onNode = (node: string, ...argv: string[]) => cluster.access.node(node).exec(argv);
-const observe = (node: string) => observeNode(node, cluster.access.node(node), cluster.access.nodeFiles(node));
+const onNode = (node: string, ...argv: string[]) => lab.cluster.access.node(node).exec(argv);
+const observe = (node: string) => observeNode(node, lab.cluster.access.node(node), lab.cluster.access.nodeFiles(node));
 const vtepMac = async (node: string) => (await observe(node)).links.find((l) => l.ifname === 'flannel.1')!.address!;
 const flannelFdb = async (node: string) => (await observe(node)).fdb.filter((e) => e.ifname === 'flannel.1').map((e) => ({ mac: e.mac, dst: e.dst, state: e.state }));
 
 async function expectGreen() {
-  const report = await probeCluster(kube, cluster.access);
+  const report = await probeCluster(lab.kube, lab.cluster.access);
   expect(failedPings(report)).toEqual([]);
   expect(failedDns(report)).toEqual([]);
 }
@@ -41,28 +33,19 @@ describe.skipIf(unavailable)(`repairs judged by state (${unavailable ?? 'root an
   let peer: string;
 
   beforeAll(async () => {
-    await labDown(LAB, quiet);
-    const { state } = await labUp({ name: LAB, nodes: 3, podsPerNode: 2, dnsReplicas: 2, cacheRoot: defaultCacheRoot(), say: quiet, stepTimeoutMs: 120_000 });
-    cluster = clusterOf(state);
-    kube = await connect(cluster.kubeconfig);
     // A worker that does not hold every DNS endpoint: cutting it off must not call for moving DNS.
-    const dnsNodes = (await diagnose(kube, cluster.access, { probe: false })).observation.dnsEndpoints.flatMap((s) => s.endpoints ?? []).map((e) => e.nodeName);
-    target = cluster.nodes.find((n) => n.role !== 'control-plane' && !dnsNodes.every((d) => d === n.name))!;
-    peer = cluster.nodes.find((n) => n.name !== target.name)!.name;
+    const dnsNodes = (await diagnose(lab.kube, lab.cluster.access, { probe: false })).observation.dnsEndpoints.flatMap((s) => s.endpoints ?? []).map((e) => e.nodeName);
+    target = lab.cluster.nodes.find((n) => n.role !== 'control-plane' && !dnsNodes.every((d) => d === n.name))!;
+    peer = lab.cluster.nodes.find((n) => n.name !== target.name)!.name;
   }, 300_000);
-
-  afterAll(async () => {
-    await labDown(LAB, quiet);
-    expect(await leftovers(LAB)).toEqual([]);
-  }, 60_000);
 
   it("puts back a peer's FDB entry given a wrong dst by hand, as flanneld writes it, and the probe matrix is green", async () => {
     const mac = await vtepMac(target.name);
     await onNode(peer, 'bridge', 'fdb', 'replace', mac, 'dev', 'flannel.1', 'dst', '172.18.0.99', 'self', 'permanent');
-    const before = await diagnose(kube, cluster.access);
+    const before = await diagnose(lab.kube, lab.cluster.access);
     expect(before.findings.map((f) => `${f.kind}@${f.node}`)).toContain(`vxlan-fdb-missing@${peer}`);
 
-    const outcome = await repairCluster(kube, cluster.access, { from: before });
+    const outcome = await repairCluster(lab.kube, lab.cluster.access, { from: before });
     const fix = outcome.rounds[0]!.results.find((r) => r.plan.repair === 'fix-vxlan-peer')!;
     expect(fix.steps.map((s) => s.step.kind === 'exec' && s.step.argv.slice(0, 3).join(' '))).toEqual(['bridge fdb replace']);
     expect(fix).toMatchObject({ outcome: 'repaired', unmet: [] });
@@ -77,7 +60,7 @@ describe.skipIf(unavailable)(`repairs judged by state (${unavailable ?? 'root an
     await onNode(peer, 'bridge', 'fdb', 'del', mac, 'dev', 'flannel.1', 'dst', target.ip, 'self');
     await onNode(peer, 'bridge', 'fdb', 'add', '02:00:00:00:0b:ad', 'dev', 'flannel.1', 'dst', target.ip, 'self', 'permanent');
 
-    const outcome = await repairCluster(kube, cluster.access);
+    const outcome = await repairCluster(lab.kube, lab.cluster.access);
     expect(outcome.rounds[0]!.results.map((r) => [r.plan.repair, r.outcome])).toEqual([['fix-vxlan-peer', 'repaired']]);
     expect(outcome.unrepaired).toEqual([]);
     expect(outcome.remaining).toEqual([]);
@@ -87,15 +70,15 @@ describe.skipIf(unavailable)(`repairs judged by state (${unavailable ?? 'root an
 
   it('reports a plan whose steps succeed but change nothing as having no effect, with the value it observed', async () => {
     await onNode(target.name, 'sysctl', '-w', 'net.ipv4.ip_forward=0');
-    const { findings, observation } = await diagnose(kube, cluster.access, { probe: false });
-    const plan = (await planRepairs(findings, observation, cluster.access)).find((p) => p.repair === 'enable-ip-forward')!;
+    const { findings, observation } = await diagnose(lab.kube, lab.cluster.access, { probe: false });
+    const plan = (await planRepairs(findings, observation, lab.cluster.access)).find((p) => p.repair === 'enable-ip-forward')!;
     expect(plan.postcondition).toEqual([{ kind: 'sysctl', node: target.name, key: 'net.ipv4.ip_forward', value: '1' }]);
 
-    const { result } = await applyPlan({ ...plan, steps: [execStep(target.name, ['true'], 'exits 0, changes nothing')] }, kube, cluster.access);
+    const { result } = await applyPlan({ ...plan, steps: [execStep(target.name, ['true'], 'exits 0, changes nothing')] }, lab.kube, lab.cluster.access);
     expect(result.steps.map((s) => s.ok)).toEqual([true]);
     expect(result).toMatchObject({ outcome: 'no-effect', unmet: [{ expected: plan.postcondition[0], observed: '0' }] });
 
-    const outcome = await repairCluster(kube, cluster.access);
+    const outcome = await repairCluster(lab.kube, lab.cluster.access);
     expect(outcome.unrepaired).toEqual([]);
     expect(outcome.remaining).toEqual([]);
   });
@@ -111,7 +94,7 @@ describe.skipIf(unavailable)(`repairs judged by state (${unavailable ?? 'root an
       // A node process takes a while to start on a busy 2-core machine.
       await expect.poll(async () => (await observe(target.name)).sysctls['net.ipv4.ip_forward'], { timeout: 20_000 }).toBe('0');
 
-      const outcome = await repairCluster(kube, cluster.access, { probe: false });
+      const outcome = await repairCluster(lab.kube, lab.cluster.access, { probe: false });
       const applied = outcome.rounds.flatMap((r) => r.plans).filter((p) => p.repair === 'enable-ip-forward');
       expect(applied).toHaveLength(1);
       expect(outcome.rounds.at(-1)!.skipped.map((p) => p.repair)).toEqual(['enable-ip-forward']);
@@ -127,7 +110,7 @@ describe.skipIf(unavailable)(`repairs judged by state (${unavailable ?? 'root an
       resetter.kill();
       if (resetter.exitCode === null && resetter.signalCode === null) await once(resetter, 'exit');
     }
-    const outcome = await repairCluster(kube, cluster.access);
+    const outcome = await repairCluster(lab.kube, lab.cluster.access);
     expect(outcome.unrepaired).toEqual([]);
     expect(outcome.remaining).toEqual([]);
   });

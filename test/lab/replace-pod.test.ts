@@ -1,32 +1,25 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster } from '../../harness/backends/backend.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LAB_PROBE_IMAGE, PROBE_NAMESPACE } from '../../harness/backends/lab/addons.js';
-import { clusterOf } from '../../harness/backends/lab/backend.js';
-import { labDown } from '../../harness/backends/lab/lab-down.js';
-import { labUp } from '../../harness/backends/lab/lab-up.js';
-import { defaultCacheRoot } from '../../harness/setup/cache.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
-import { connect, isReady, type Kube } from '../../src/kube/client.js';
+import { isReady } from '../../src/kube/client.js';
 import { podHandle, probeCluster, PROBE_SELECTOR } from '../../src/probes/probe.js';
 import { failedDns, failedPings } from '../../src/probes/types.js';
-import { labUnavailable, leftovers } from '../support/lab.js';
+import { labUnavailable, libraryLab } from '../support/lab.js';
 
 // A pod whose network is gone (its veth moved into another node's namespace, as the fuzzer's
 // pod-move does): deleted when a controller makes it again, left alone when it is a bare pod.
 // Needs root and `firedrill setup`.
 const LAB = 'rpod';
 const unavailable = await labUnavailable();
-const quiet = () => undefined;
-let cluster: Cluster;
-let kube: Kube;
+const lab = libraryLab(LAB, unavailable);
 
-const onNode = (node: string, ...argv: string[]) => cluster.access.node(node).exec(argv);
-const probePods = async () => (await kube.core.listNamespacedPod(PROBE_SELECTOR)).items.filter((p) => !p.metadata?.deletionTimestamp);
+const onNode = (node: string, ...argv: string[]) => lab.cluster.access.node(node).exec(argv);
+const probePods = async () => (await lab.kube.core.listNamespacedPod(PROBE_SELECTOR)).items.filter((p) => !p.metadata?.deletionTimestamp);
 
 /** The pod's veth on its node: the link whose index the pod's eth0 names as its peer. */
 async function hostVethOf(pod: V1Pod): Promise<string> {
-  const eth0 = JSON.parse((await cluster.access.pod(podHandle(pod)).exec(['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[];
+  const eth0 = JSON.parse((await lab.cluster.access.pod(podHandle(pod)).exec(['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[];
   const links = JSON.parse((await onNode(pod.spec!.nodeName!, 'ip', '-j', 'link', 'show')).stdout) as { ifindex: number; ifname: string }[];
   return links.find((l) => l.ifindex === eth0[0]!.link_index)!.ifname;
 }
@@ -50,7 +43,7 @@ async function expectGreen() {
 /** The matrix once every probe pod is Ready (a new pod joins it when it is). */
 async function probeClusterSettled() {
   await until('every probe pod Ready', async () => ((await probePods()).every((p) => isReady(p) && p.status?.podIP) ? true : undefined));
-  return probeCluster(kube, cluster.access);
+  return probeCluster(lab.kube, lab.cluster.access);
 }
 
 describe.skipIf(unavailable)(`a pod whose network is gone (${unavailable ?? 'root and components present'})`, () => {
@@ -58,29 +51,20 @@ describe.skipIf(unavailable)(`a pod whose network is gone (${unavailable ?? 'roo
   let other: string;
 
   beforeAll(async () => {
-    await labDown(LAB, quiet);
-    const { state } = await labUp({ name: LAB, nodes: 3, podsPerNode: 2, dnsReplicas: 2, cacheRoot: defaultCacheRoot(), say: quiet, stepTimeoutMs: 120_000 });
-    cluster = clusterOf(state);
-    kube = await connect(cluster.kubeconfig);
-    const workers = cluster.nodes.filter((n) => n.role !== 'control-plane');
+    const workers = lab.cluster.nodes.filter((n) => n.role !== 'control-plane');
     target = workers[0]!.name;
-    other = cluster.nodes.find((n) => n.name !== target)!.name;
+    other = lab.cluster.nodes.find((n) => n.name !== target)!.name;
   }, 300_000);
-
-  afterAll(async () => {
-    await labDown(LAB, quiet);
-    expect(await leftovers(LAB)).toEqual([]);
-  }, 60_000);
 
   it('deletes a probe pod whose veth was moved into another node, its ReplicaSet makes a reachable one, and the post-condition is verified', { timeout: 180_000 }, async () => {
     const pod = (await probePods()).find((p) => p.spec?.nodeName === target)!;
     await onNode(target, 'ip', 'link', 'set', await hostVethOf(pod), 'netns', other);
 
-    const before = await diagnose(kube, cluster.access);
+    const before = await diagnose(lab.kube, lab.cluster.access);
     const finding = before.findings.find((f) => f.kind === 'pod-network-missing' && f.node === target)!;
     expect(finding).toMatchObject({ repair: 'replace-pod', detail: { pods: [{ name: pod.metadata!.name, uid: pod.metadata!.uid, controller: { kind: 'ReplicaSet' } }] } });
 
-    const outcome = await repairCluster(kube, cluster.access, { from: before });
+    const outcome = await repairCluster(lab.kube, lab.cluster.access, { from: before });
     const replace = outcome.rounds.flatMap((r) => r.results).find((r) => r.plan.repair === 'replace-pod')!;
     expect(replace.steps.map((s) => s.step)).toEqual([expect.objectContaining({ kind: 'delete-pod', name: pod.metadata!.name, uid: pod.metadata!.uid })]);
     expect(replace.plan.postcondition).toEqual([expect.objectContaining({ kind: 'pod-replaced', uid: pod.metadata!.uid })]);
@@ -93,7 +77,7 @@ describe.skipIf(unavailable)(`a pod whose network is gone (${unavailable ?? 'roo
 
   it('never deletes a bare pod: the finding explains it and has no repair', { timeout: 180_000 }, async () => {
     const name = 'sq-bare';
-    await kube.core.createNamespacedPod({
+    await lab.kube.core.createNamespacedPod({
       namespace: PROBE_NAMESPACE,
       body: { metadata: { name, labels: { app: 'firedrill-probe' } }, spec: { nodeName: target, terminationGracePeriodSeconds: 0, containers: [{ name: 'probe', image: LAB_PROBE_IMAGE }] } },
     });
@@ -102,18 +86,18 @@ describe.skipIf(unavailable)(`a pod whose network is gone (${unavailable ?? 'roo
       await expectGreen();
       await onNode(target, 'ip', 'link', 'set', await hostVethOf(bare), 'netns', other);
 
-      const before = await diagnose(kube, cluster.access);
+      const before = await diagnose(lab.kube, lab.cluster.access);
       const finding = before.findings.find((f) => f.kind === 'pod-network-missing' && f.node === target)!;
       expect(finding.summary).toContain(`${PROBE_NAMESPACE}/${name}`);
       expect(finding.summary).toContain('no controller');
       expect(finding.repair).toBeUndefined();
 
-      const outcome = await repairCluster(kube, cluster.access, { from: before });
+      const outcome = await repairCluster(lab.kube, lab.cluster.access, { from: before });
       expect(outcome.rounds.flatMap((r) => r.plans).map((p) => p.repair)).not.toContain('replace-pod');
       expect(outcome.remaining.map((f) => `${f.kind}@${f.node}`)).toContain(`pod-network-missing@${target}`);
       expect((await probePods()).find((p) => p.metadata!.name === name)?.metadata?.uid).toBe(bare.metadata!.uid);
     } finally {
-      await kube.core.deleteNamespacedPod({ namespace: PROBE_NAMESPACE, name }).catch(() => undefined);
+      await lab.kube.core.deleteNamespacedPod({ namespace: PROBE_NAMESPACE, name }).catch(() => undefined);
     }
   });
 });

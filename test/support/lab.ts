@@ -2,6 +2,10 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { type Cluster } from '../../harness/backends/backend.js';
+import { clusterOf } from '../../harness/backends/lab/backend.js';
+import { labDown } from '../../harness/backends/lab/lab-down.js';
+import { labUp } from '../../harness/backends/lab/lab-up.js';
 import { components } from '../../harness/components.js';
 import { labDir } from '../../harness/backends/lab/layout.js';
 import { listNetns } from '../../harness/backends/lab/network.js';
@@ -9,6 +13,7 @@ import { labelledProcesses } from '../../harness/backends/lab/processes.js';
 import { defaultCacheRoot, inspect } from '../../harness/setup/cache.js';
 import { packageInfo } from '../../harness/package-info.js';
 import { run } from '../../src/exec.js';
+import { connect, type Kube } from '../../src/kube/client.js';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -56,6 +61,41 @@ export function suiteLab(name: string, unavailable: string | undefined): { reado
   return {
     get scratch() {
       return scratch;
+    },
+  };
+}
+
+/**
+ * A 3-node lab of the test file's own, made in this process for tests that drive the library on it:
+ * up before the file's tests (a lab a killed run left is removed first), down after them, and nothing
+ * of it left. Call at the top of the file; with `unavailable`, no lab is made.
+ */
+export function libraryLab(name: string, unavailable: string | undefined): { readonly cluster: Cluster; readonly kube: Kube } {
+  let cluster: Cluster | undefined;
+  let kube: Kube | undefined;
+  const quiet = () => undefined;
+  if (!unavailable) {
+    beforeAll(async () => {
+      await labDown(name, quiet);
+      const { state } = await labUp({ name, nodes: 3, podsPerNode: 2, dnsReplicas: 2, cacheRoot: defaultCacheRoot(), say: quiet, stepTimeoutMs: 120_000 });
+      cluster = clusterOf(state);
+      kube = await connect(cluster.kubeconfig);
+    }, 300_000);
+    afterAll(async () => {
+      await labDown(name, quiet);
+      expect(await leftovers(name)).toEqual([]);
+    }, 60_000);
+  }
+  const up = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`lab ${name} is not up`);
+    return value;
+  };
+  return {
+    get cluster() {
+      return up(cluster);
+    },
+    get kube() {
+      return up(kube);
     },
   };
 }
