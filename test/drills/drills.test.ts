@@ -1,48 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterOf } from '../../harness/backends/lab/backend.js';
-import { labDown } from '../../harness/backends/lab/lab-down.js';
-import { labUp } from '../../harness/backends/lab/lab-up.js';
-import { type Cluster } from '../../harness/backends/backend.js';
+import { describe, expect, it } from 'vitest';
 import { type DrillJournal, type Repairer, runDrill } from '../../harness/runner/drill.js';
-import { defaultCacheRoot } from '../../harness/setup/cache.js';
 import { waitFor } from '../../harness/wait.js';
 import { scenarioById, scenarios } from '../../scenarios/index.js';
 import { type Scenario } from '../../scenarios/scenario.js';
 import { diagnose, repairCluster } from '../../src/doctor.js';
 import { run } from '../../src/exec.js';
-import { connect, type Kube } from '../../src/kube/client.js';
 import { allureDrill } from '../support/allure-drill.js';
-import { labUnavailable, leftovers } from '../support/lab.js';
+import { labUnavailable, libraryLab } from '../support/lab.js';
 
 // The six drills on a real lab, repaired by the library and by the incidents' runbooks.
 const LAB = 'fdd';
 const unavailable = await labUnavailable();
-let cluster: Cluster;
-let kube: Kube;
+const lab = libraryLab(LAB, unavailable);
 const quiet = () => undefined;
 // Each drill also goes into this test's Allure result: its phases as steps, with what they saw.
 async function drill(scenario: Scenario, repairer: Repairer, timeouts = {}): Promise<DrillJournal> {
-  const journal = await runDrill({ scenario, cluster, kube, repairer, say: quiet, timeouts });
+  const journal = await runDrill({ scenario, cluster: lab.cluster, kube: lab.kube, repairer, say: quiet, timeouts });
   await allureDrill(journal);
   return journal;
 }
 const onNode = (node: string, ...argv: string[]) => run(['ip', 'netns', 'exec', node, ...argv]);
 
 describe.skipIf(unavailable)(`drills (${unavailable ?? 'root and components present'})`, () => {
-  beforeAll(async () => {
-    await labDown(LAB, quiet);
-    const { state } = await labUp({ name: LAB, nodes: 3, podsPerNode: 2, dnsReplicas: 2, cacheRoot: defaultCacheRoot(), say: quiet, stepTimeoutMs: 120_000 });
-    cluster = clusterOf(state);
-    kube = await connect(cluster.kubeconfig);
-  }, 300_000);
-
-  afterAll(async () => {
-    await labDown(LAB, quiet);
-    expect(await leftovers(LAB)).toEqual([]);
-  }, 60_000);
-
   it('doctor finds nothing on a healthy lab', async () => {
-    expect((await diagnose(kube, cluster.access)).findings).toEqual([]);
+    expect((await diagnose(lab.kube, lab.cluster.access)).findings).toEqual([]);
   });
 
   describe('repaired by the library', () => {
@@ -91,7 +72,7 @@ describe.skipIf(unavailable)(`drills (${unavailable ?? 'root and components pres
       ['8472 dropped by a native nft rule', () => run(['ip', 'netns', 'exec', `${LAB}-worker2`, 'nft', '-f', '-'], { input: 'table inet fw {\n chain input {\n  type filter hook input priority 0; policy accept;\n  udp dport 8472 drop\n }\n}\n' }), [`vxlan-blocked@${LAB}-worker2`]],
       ['FORWARD policy DROP', () => onNode(`${LAB}-worker`, 'iptables', '-w', '-P', 'FORWARD', 'DROP'), [`forward-policy-drop@${LAB}-worker`]],
       ['a wrong neighbour entry without an annotation change', async () => {
-        const nodes = (await kube.core.listNode()).items;
+        const nodes = (await lab.kube.core.listNode()).items;
         const worker = nodes.find((n) => n.metadata!.name === `${LAB}-worker`)!;
         await onNode(`${LAB}-worker2`, 'ip', 'neigh', 'replace', worker.spec!.podCIDR!.split('/')[0]!, 'lladdr', '02:00:00:00:0b:ad', 'dev', 'flannel.1', 'nud', 'permanent');
       }, [`vxlan-neighbour-wrong@${LAB}-worker2`]],
@@ -102,13 +83,13 @@ describe.skipIf(unavailable)(`drills (${unavailable ?? 'root and components pres
       const causes = await waitFor(
         'the findings',
         async () => {
-          const found = (await diagnose(kube, cluster.access, { probe: false })).findings.map((f) => `${f.kind}@${f.node}`);
+          const found = (await diagnose(lab.kube, lab.cluster.access, { probe: false })).findings.map((f) => `${f.kind}@${f.node}`);
           return expected.every((e) => found.includes(e)) ? { done: true, value: found } : { done: false, reason: found.join(', ') };
         },
         { timeoutMs: 10_000 },
       );
       expect(causes).toEqual(expect.arrayContaining(expected));
-      const outcome = await repairCluster(kube, cluster.access);
+      const outcome = await repairCluster(lab.kube, lab.cluster.access);
       expect(outcome.remaining).toEqual([]);
     });
   });
