@@ -2,9 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterAccess } from '../../src/access.js';
+import { fakeScenarioContext } from '../support/scenario-context.js';
 import { scenarios } from '../../scenarios/index.js';
-import { type ScenarioContext } from '../../scenarios/scenario.js';
 import { runbookJsonSchema } from '../../harness/runbooks/format.js';
 import { formatProblem, lintRunbook } from '../../harness/runbooks/lint.js';
 import { networkOf, resolveRunbook, Variables } from '../../harness/runbooks/resolve.js';
@@ -32,33 +31,7 @@ const READS: Record<string, string> = {
   'ip -j link show type veth': '[{"ifname":"veth1"},{"ifname":"veth2"},{"ifname":"eth0"}]',
   'ip -j -4 addr show': '[{"ifname":"eth0"}]',
 };
-function context(): ScenarioContext {
-  const access: ClusterAccess = {
-    name: 'rb',
-    kubeconfig: '/dev/null',
-    node: () => ({
-      exec: async (argv) => {
-        const stdout = READS[argv.join(' ')];
-        if (stdout === undefined) throw new Error(`unexpected read ${argv.join(' ')}`);
-        return { argv, exitCode: 0, stdout, stderr: '', durationMs: 0 };
-      },
-    }),
-    pod: () => { throw new Error('no pods'); },
-    nodeFiles: () => ({ subnetEnv: '/run/flannel/subnet.env', cniConflist: '/etc/cni/net.d/10-flannel.conflist', flannelDataDir: '/var/lib/cni/flannel' }),
-    restart: async () => undefined,
-  };
-  return {
-    kube: {} as ScenarioContext['kube'],
-    access,
-    nodes: [
-      { name: 'rb-control-plane', role: 'control-plane', ip: '10.99.0.2' },
-      { name: 'rb-worker', role: 'worker', ip: '10.99.0.3' },
-      { name: 'rb-worker2', role: 'worker', ip: '10.99.0.4' },
-    ],
-    target: 'rb-worker',
-    memo: { wrongMac: '02:de:ad:be:ef:01' },
-  };
-}
+const context = () => fakeScenarioContext('rb', READS, { wrongMac: '02:de:ad:be:ef:01' });
 async function resolved(text: string) {
   const { file: parsed } = await readRunbookFile(await file(text));
   return (await resolveRunbook(parsed, new Variables(context(), 'rb'))).map((s) => describeAction(s.action));

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeScenarioContext } from '../support/scenario-context.js';
 import { parse } from 'yaml';
-import { type ClusterAccess } from '../../src/access.js';
 import { type DnsResult, type PingResult, type ProbeReport } from '../../src/probes/types.js';
 import { scenarios } from '../../scenarios/index.js';
-import { type ScenarioContext } from '../../scenarios/scenario.js';
 import { scenarioJsonSchema } from '../../harness/scenario-files/format.js';
 import { readScenarioFile, scenarioFromFile } from '../../harness/scenario-files/load.js';
 import { closest } from '../../harness/suggest.js';
@@ -32,34 +31,7 @@ const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expecte
 const VALID = 'id: mine\ntitle: mine\ninject:\n  - kind: exec\n    node: faulted\n    argv: [sysctl, -w, net.ipv4.ip_forward=0]\nsymptom:\n  seen: target-cut-off\ndetects: [ip-forward-off]\n';
 
 /** A three-node cluster whose faulted node answers what the variables read. */
-function context(): ScenarioContext {
-  const reads: Record<string, string> = { 'cat /run/flannel/subnet.env': 'FLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\n' };
-  const access: ClusterAccess = {
-    name: 'sf',
-    kubeconfig: '/dev/null',
-    node: () => ({
-      exec: async (argv) => {
-        const stdout = reads[argv.join(' ')];
-        if (stdout === undefined) throw new Error(`unexpected read ${argv.join(' ')}`);
-        return { argv, exitCode: 0, stdout, stderr: '', durationMs: 0 };
-      },
-    }),
-    pod: () => { throw new Error('no pods'); },
-    nodeFiles: () => ({ subnetEnv: '/run/flannel/subnet.env', cniConflist: '', flannelDataDir: '/var/lib/cni/flannel' }),
-    restart: async () => undefined,
-  };
-  return {
-    kube: {} as ScenarioContext['kube'],
-    access,
-    nodes: [
-      { name: 'sf-control-plane', role: 'control-plane', ip: '10.99.0.2' },
-      { name: 'sf-worker', role: 'worker', ip: '10.99.0.3' },
-      { name: 'sf-worker2', role: 'worker', ip: '10.99.0.4' },
-    ],
-    target: 'sf-worker',
-    memo: {},
-  };
-}
+const context = () => fakeScenarioContext('sf', { 'cat /run/flannel/subnet.env': 'FLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\n' });
 
 describe('scenario files: one format, YAML, checked without a cluster', () => {
   it('the committed JSON Schema is the one generated from the zod definition', async () => {
