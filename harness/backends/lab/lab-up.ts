@@ -105,9 +105,6 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       mark('nodes');
 
       options.say('starting etcd and kube-apiserver on the control-plane node, and the kubelets');
-      // The client library loads (about half a second of CPU) while the API server starts.
-      const connecting = connect(paths.adminKubeconfig);
-      connecting.catch(() => undefined);
       const [etcd, apiserver, ...controllers] = controlPlaneSpecs(options.name, nodes[0]!, pki, bins);
       // Kubelets start now: they register their nodes as soon as the API answers.
       await start([etcd!, ...relaySpecs(options.name, nodes[0]!, hostPort), ...(await Promise.all(nodes.map((node) => kubeletSpec(options.name, node, bins, options.cacheRoot))))]);
@@ -115,6 +112,10 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       // etcd's port: under load that cost the API server 10 s. It starts once etcd listens.
       await waitFor('etcd listening on 127.0.0.1:2379', () => etcdListening(nodes[0]!), { ...wait, intervalMs: 20 });
       await start([apiserver!]);
+      // The client library loads (about half a second of CPU, blocking this process) while the API
+      // server starts, not before etcd is spawned.
+      const connecting = connect(paths.adminKubeconfig);
+      connecting.catch(() => undefined);
 
       const api = await labApi(paths.adminKubeconfig);
       options.say(`waiting for kube-apiserver to be ready (${state.apiserver.hostUrl}/readyz)`);
