@@ -22,7 +22,7 @@ export const JournalFinding = z.object({
 
 /** A repair or runbook step as recorded (src/repairs/plan.ts Step). */
 const JournalRepairStep = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('exec'), node: z.string(), argv: z.array(z.string()), why: z.string(), allowFailure: z.boolean().optional() }),
+  z.object({ kind: z.literal('exec'), node: z.string(), argv: z.array(z.string()), input: z.string().optional(), why: z.string(), allowFailure: z.boolean().optional() }),
   z.object({ kind: z.literal('network-exec'), argv: z.array(z.string()), why: z.string() }),
   z.object({
     kind: z.literal('patch'),

@@ -59,6 +59,7 @@ export function toFileStep(step: Step): FileStep {
   const each = JSON.stringify(step).includes('{{item}}') ? { for_each: 'pod_veths' as const } : {};
   switch (step.kind) {
     case 'exec':
+      if (step.input !== undefined) throw new Error(`a runbook file's step has no standard input: ${step.argv.join(' ')} reads one`);
       return { kind: 'exec', node: selector(step.node), argv: step.argv, ...(step.allowFailure ? { allowFailure: true } : {}), ...each, ...why };
     case 'patch':
       return { kind: 'patch', resource: step.resource, ...(step.namespace ? { namespace: step.namespace } : {}), name: step.name, patchType: step.patchType, body: step.body, ...each, ...why };

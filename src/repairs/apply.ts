@@ -80,7 +80,7 @@ function judge(plan: RepairPlan, steps: StepResult[], missing: PlanResult['unmet
 async function applyStep(step: Step, kube: Kube, access: ClusterAccess): Promise<string | undefined> {
   switch (step.kind) {
     case 'exec': {
-      const r = await access.node(step.node).exec(step.argv, { timeoutMs: 30_000 });
+      const r = await access.node(step.node).exec(step.argv, { timeoutMs: 30_000, ...(step.input === undefined ? {} : { input: step.input }) });
       return (r.stdout + r.stderr).trim() || undefined;
     }
     case 'network-exec': {

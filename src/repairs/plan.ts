@@ -4,7 +4,8 @@ import { type Expectation, type Unmet } from './postcondition.js';
 
 /** One action of a repair or a runbook, as plain data: shown before it runs, recorded after. */
 export type Step =
-  | { kind: 'exec'; node: string; argv: string[]; why: string; allowFailure?: boolean }
+  /** `input` is written to the command's stdin (an iptables-restore transaction). */
+  | { kind: 'exec'; node: string; argv: string[]; input?: string; why: string; allowFailure?: boolean }
   | { kind: 'network-exec'; argv: string[]; why: string }
   | { kind: 'patch'; resource: 'Node' | 'Deployment'; namespace?: string; name: string; patchType: 'merge' | 'strategic'; body: unknown; why: string }
   | { kind: 'restart'; node: string; component: 'flanneld' | 'kubelet'; why: string }
@@ -46,7 +47,7 @@ export interface PlanResult {
 }
 
 /** An argv to run on a node. */
-export function execStep(node: string, argv: string[], why: string, allowFailure = false): Step {
+export function execStep(node: string, argv: string[], why: string, allowFailure = false): Extract<Step, { kind: 'exec' }> {
   return { kind: 'exec', node, argv, why, ...(allowFailure ? { allowFailure } : {}) };
 }
 
@@ -54,7 +55,7 @@ export function execStep(node: string, argv: string[], why: string, allowFailure
 export function describeStep(step: Step): string {
   switch (step.kind) {
     case 'exec':
-      return `${step.node}: ${formatArgv(step.argv)}`;
+      return `${step.node}: ${formatArgv(step.argv)}${step.input === undefined ? '' : ` <<'EOF'\n${step.input}EOF`}`;
     case 'network-exec':
       return `network: ${formatArgv(step.argv)}`;
     case 'patch':

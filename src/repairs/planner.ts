@@ -277,8 +277,11 @@ function vxlanPeerPlan(node: string, findings: Finding[]): Pick<RepairPlan, 'ste
 }
 
 /**
- * flanneld's chains as its ensure loop writes them: the chain emptied and its rules appended in
- * order (flanneld itself re-creates missing rules but leaves extra and misordered ones), the jump
+ * flanneld's chains as its ensure loop writes them: in one `iptables-restore --noflush` per table,
+ * as flanneld applies its own (its resync checks each rule, then rewrites them all when one is
+ * missing: commands run one by one would let it see the chain half written and interleave its
+ * rewrite with ours). The chain is declared (created, or emptied) and its rules appended in order
+ * (flanneld itself re-creates missing rules but leaves extra and misordered ones), the jump
  * appended when missing (flanneld's -A), or moved before the first rule that ends pod traffic
  * ahead of it. Only flanneld's own chains and jump are touched, never another program's rules.
  */
@@ -286,22 +289,24 @@ function flannelRulesPlan(node: string, findings: Finding[], obs: ClusterObserva
   const o = obs.state.get(node);
   const tables = new Set(findings.map((f) => (f.detail as { table: string }).table));
   const diffs = o ? flannelChainDiffs(o).filter((d) => tables.has(d.expected.table)) : [];
-  const steps: Step[] = [];
-  for (const d of diffs) {
+  const steps = diffs.map((d): Step => {
     const { table, chain, from, jump, rules } = d.expected;
-    const ipt = (args: string[], why: string) => execStep(node, ['iptables', '-w', '-t', table, ...args], why);
-    if (d.chainMissing) steps.push(ipt(['-N', chain], `flanneld's chain ${chain}`));
+    const lines = [`*${table}`];
+    const why: string[] = [];
     if (d.chainMissing || d.missing.length || d.extra.length || d.misordered) {
-      if (!d.chainMissing) steps.push(ipt(['-F', chain], `empty ${chain}: ${[d.missing.length ? 'rules missing' : '', d.extra.length ? 'rules flanneld does not write' : '', d.misordered ? 'out of order' : ''].filter(Boolean).join(', ')}`));
-      steps.push(...rules.map((r) => ipt(['-A', chain, ...r], `flanneld's rule ${ruleText(r)}`)));
+      lines.push(`:${chain} - [0:0]`, ...rules.map((r) => `-A ${chain} ${ruleText(r)}`));
+      why.push(`${chain} written again (${[d.chainMissing ? 'chain missing' : '', d.missing.length ? 'rules missing' : '', d.extra.length ? 'rules flanneld does not write' : '', d.misordered ? 'out of order' : ''].filter(Boolean).join(', ')})`);
     }
-    if (d.jumpMissing) steps.push(ipt(['-A', from, ...jump], `flanneld appends its jump to ${from}`));
-    else if (d.preempting.length) {
+    if (d.jumpMissing) {
+      lines.push(`-A ${from} ${ruleText(jump)}`);
+      why.push(`flanneld's jump appended to ${from}`);
+    } else if (d.preempting.length) {
       const copies = o!.iptables.tables[table]?.[from]?.rules.filter((r) => r.args.join(' ') === jump.join(' ')).length ?? 1;
-      for (let i = 0; i < copies; i++) steps.push(ipt(['-D', from, ...jump], `move flanneld's jump ahead of ${d.preempting[0]!.text}`));
-      steps.push(ipt(['-I', from, String(d.preempting[0]!.position), ...jump], `before rule ${d.preempting[0]!.position}, which ends pod traffic in ${from} first`));
+      lines.push(...Array.from({ length: copies }, () => `-D ${from} ${ruleText(jump)}`), `-I ${from} ${d.preempting[0]!.position} ${ruleText(jump)}`);
+      why.push(`flanneld's jump moved ahead of ${d.preempting[0]!.text}, which ends pod traffic in ${from} first`);
     }
-  }
+    return { ...execStep(node, ['iptables-restore', '--noflush', '--wait'], `${why.join('; ')}: one transaction, as flanneld applies its rules`), input: `${[...lines, 'COMMIT'].join('\n')}\n` };
+  });
   return { steps, postcondition: diffs.map((d): Expectation => ({ kind: 'flannel-rules', node, table: d.expected.table })) };
 }
 

@@ -5,6 +5,7 @@ import { connect } from '../../src/kube/client.js';
 import { run } from '../../src/exec.js';
 import { waitFor } from '../../harness/wait.js';
 import { containerExecutor } from '../../harness/backends/kind/docker-exec.js';
+import { parseIptablesSave } from '../../src/observe/iptables.js';
 import { cliPath, firedrill } from '../support/lab.js';
 import { kindLeftovers, kindUnavailable } from '../support/kind.js';
 
@@ -42,6 +43,13 @@ describe.skipIf(unavailable)(`the kind backend (${unavailable ?? 'Docker, root a
     expect(sameGroup, 'one exec for the group: it ends with its slowest call').toBeGreaterThanOrEqual(2000);
     expect(otherGroup).toBeLessThan(1500);
     expect(noGroup).toBeLessThan(1500);
+  });
+
+  it("passes a command's input to its stdin, and its exit status and both outputs back", async () => {
+    const node = containerExecutor(`firedrill-${NAME}-control-plane`);
+    const r = await node.exec(['sh', '-c', 'wc -c; cat >&2; exit 3'], { input: 'x'.repeat(70_000), check: false });
+    expect([r.exitCode, r.stdout.trim(), r.stderr.length]).toEqual([3, '70000', 0]);
+    expect((await node.exec(['cat'], { input: 'one\ntwo\n' })).stdout).toBe('one\ntwo\n');
   });
 
   it('runs the six drills with the library: symptom seen, detected, recovered', { timeout: 900_000 }, async () => {
@@ -84,6 +92,25 @@ describe.skipIf(unavailable)(`the kind backend (${unavailable ?? 'Docker, root a
     expect(doctor.stdout).toContain(`forward-blocked [firedrill-${NAME}-worker]`);
     const restored = await firedrill(['restore', '--backend', 'kind', '--name', NAME]);
     expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0);
+  });
+
+  it("doctor puts flanneld's masquerade jump and chain back in flanneld's order on a kind node, in one iptables-restore", { timeout: 300_000 }, async () => {
+    const node = containerExecutor(`firedrill-${NAME}-worker`);
+    const nat = async () => parseIptablesSave((await node.exec(['iptables-save', '-t', 'nat'])).stdout).nat!;
+    const masq = (await nat())['FLANNEL-POSTRTG']!.rules.find((r) => r.target === 'MASQUERADE' && r.args.includes('224.0.0.0/4'))!.args;
+    await node.exec(['iptables', '-w', '-t', 'nat', '-I', 'POSTROUTING', '1', '-s', '10.244.0.0/16', '-j', 'ACCEPT']);
+    try {
+      await node.exec(['iptables', '-w', '-t', 'nat', '-D', 'FLANNEL-POSTRTG', ...masq]);
+      await node.exec(['iptables', '-w', '-t', 'nat', '-I', 'FLANNEL-POSTRTG', '1', ...masq]);
+      const doctor = await firedrill(['doctor', '--backend', 'kind', '--name', NAME, '--repair']);
+      expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).toContain(`flannel-masq-rules [firedrill-${NAME}-worker]`);
+      const after = await nat();
+      expect(after.POSTROUTING!.rules[0]!.target).toBe('FLANNEL-POSTRTG');
+      expect(after['FLANNEL-POSTRTG']!.rules.findIndex((r) => r.target === 'MASQUERADE')).toBe(4);
+    } finally {
+      await node.exec(['iptables', '-w', '-t', 'nat', '-D', 'POSTROUTING', '-s', '10.244.0.0/16', '-j', 'ACCEPT']);
+    }
   });
 
   it('acts on a kind cluster it did not create only when --context is confirmed, and removes what it added', { timeout: 600_000 }, async () => {

@@ -4,7 +4,7 @@ import { runChecks } from '../../src/checks/index.js';
 import { type Finding } from '../../src/findings.js';
 import { type ClusterObservation } from '../../src/observe/cluster.js';
 import { parseIptablesSave } from '../../src/observe/iptables.js';
-import { describeStep } from '../../src/repairs/plan.js';
+import { describeStep, type Step } from '../../src/repairs/plan.js';
 import { planRepairs } from '../../src/repairs/planner.js';
 import { unmet } from '../../src/repairs/postcondition.js';
 import { healthyLab, node } from '../support/fixtures.js';
@@ -13,6 +13,8 @@ import { healthyLab, node } from '../support/fixtures.js';
 // snapshot: extra routes into the pod network, stray vxlan entries, flanneld's own iptables chains.
 const kinds = (findings: Finding[]) => findings.map((f) => `${f.kind}@${f.node ?? '-'}`).sort();
 const noAccess = {} as ClusterAccess;
+/** The lines of an iptables-restore step's transaction (its stdin). */
+const restoreLines = (step: Step) => (step.kind === 'exec' && step.input ? step.input.trimEnd().split('\n') : []);
 // fd-worker: pods 10.244.2.0/24; peers fd-control-plane 10.244.1.0/24 (172.18.0.2) and fd-worker2 10.244.0.0/24 (172.18.0.4).
 
 /** A node's nat or filter table replaced by iptables-save text for its chains (the others kept). */
@@ -105,11 +107,15 @@ describe('expected-state diff', () => {
     const findings = runChecks(obs);
     expect(findings.map((f) => [f.kind, f.node, f.severity])).toEqual([['flannel-forward-rules', 'fd-worker', 'critical']]);
     const [plan] = await planRepairs(findings, obs, noAccess);
-    expect(plan!.steps.map(describeStep)).toEqual([
-      'fd-worker: iptables -w -t filter -F FLANNEL-FWD',
-      "fd-worker: iptables -w -t filter -A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment 'flanneld forward' -j ACCEPT",
-      "fd-worker: iptables -w -t filter -A FLANNEL-FWD -d 10.244.0.0/16 -m comment --comment 'flanneld forward' -j ACCEPT",
+    expect(plan!.steps).toMatchObject([{ kind: 'exec', node: 'fd-worker', argv: ['iptables-restore', '--noflush', '--wait'] }]);
+    expect(restoreLines(plan!.steps[0]!)).toEqual([
+      '*filter',
+      ':FLANNEL-FWD - [0:0]',
+      '-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT',
+      '-A FLANNEL-FWD -d 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT',
+      'COMMIT',
     ]);
+    expect(describeStep(plan!.steps[0]!)).toMatch(/^fd-worker: iptables-restore --noflush --wait <<'EOF'\n\*filter\n[^]*\nCOMMIT\nEOF$/);
     expect(plan!.postcondition).toEqual([{ kind: 'flannel-rules', node: 'fd-worker', table: 'filter' }]);
     expect(unmet(plan!.postcondition, obs)[0]!.observed).toMatchObject({ extra: ['-A FLANNEL-FWD -s 10.244.0.0/24 -j DROP'] });
   });
@@ -124,10 +130,11 @@ describe('expected-state diff', () => {
     expect(findings.map((f) => [f.kind, f.severity])).toEqual([['flannel-masq-rules', 'warning']]);
     expect(findings[0]!.summary).toMatch(/its rules out of flanneld's order; no jump from POSTROUTING/);
     const [plan] = await planRepairs(findings, obs, noAccess);
-    const steps = plan!.steps.map(describeStep);
-    expect(steps[0]).toBe('fd-worker: iptables -w -t nat -F FLANNEL-POSTRTG');
-    expect(steps.slice(1, 7).map((s) => s.split(' -A FLANNEL-POSTRTG ')[1]!.split(' -m comment')[0])).toEqual(['-m mark --mark 0x4000/0x4000', '-s 10.244.2.0/24 -d 10.244.0.0/16', '-s 10.244.0.0/16 -d 10.244.2.0/24', "'!' -s 10.244.0.0/16 -d 10.244.2.0/24", "-s 10.244.0.0/16 '!' -d 224.0.0.0/4", "'!' -s 10.244.0.0/16 -d 10.244.0.0/16"]);
-    expect(steps[7]).toBe("fd-worker: iptables -w -t nat -A POSTROUTING -m comment --comment 'flanneld masq' -j FLANNEL-POSTRTG");
+    expect(plan!.steps).toHaveLength(1);
+    const lines = restoreLines(plan!.steps[0]!);
+    expect(lines.slice(0, 2)).toEqual(['*nat', ':FLANNEL-POSTRTG - [0:0]']);
+    expect(lines.slice(2, 8).map((l) => l.split('-A FLANNEL-POSTRTG ')[1]!.split(' -m comment')[0])).toEqual(['-m mark --mark 0x4000/0x4000', '-s 10.244.2.0/24 -d 10.244.0.0/16', '-s 10.244.0.0/16 -d 10.244.2.0/24', '! -s 10.244.0.0/16 -d 10.244.2.0/24', '-s 10.244.0.0/16 ! -d 224.0.0.0/4', '! -s 10.244.0.0/16 -d 10.244.0.0/16']);
+    expect(lines.slice(8)).toEqual(['-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG', 'COMMIT']);
   });
 
   it("moves flanneld's masquerade jump ahead of a rule that ends pod traffic first, and leaves copies of its own rules alone", async () => {
@@ -140,9 +147,8 @@ describe('expected-state diff', () => {
     const findings = runChecks(obs);
     expect(kinds(findings)).toEqual(['flannel-masq-rules@fd-worker']);
     const [plan] = await planRepairs(findings, obs, noAccess);
-    expect(plan!.steps.map(describeStep)).toEqual([
-      "fd-worker: iptables -w -t nat -D POSTROUTING -m comment --comment 'flanneld masq' -j FLANNEL-POSTRTG",
-      "fd-worker: iptables -w -t nat -I POSTROUTING 2 -m comment --comment 'flanneld masq' -j FLANNEL-POSTRTG",
+    expect(plan!.steps.map(restoreLines)).toEqual([
+      ['*nat', '-D POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG', '-I POSTROUTING 2 -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG', 'COMMIT'],
     ]);
   });
 

@@ -1,3 +1,5 @@
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
 import { type Executor } from '../../../src/access.js';
 import { CommandError, type CommandResult, type RunOptions } from '../../../src/exec.js';
 import { batchOver } from '../../../src/batch.js';
@@ -67,10 +69,10 @@ const batchExec = (container: string, argvs: readonly (readonly string[])[], opt
   batchOver((argv, o) => dockerExec(container, argv, o), `in container ${container}`)(argvs, options);
 
 async function dockerExec(container: string, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
-  if (options.input !== undefined) throw new Error(`exec in ${container}: standard input is not supported (${argv.join(' ')})`);
   const docker = await dockerClient();
   const started = performance.now();
-  const execution = docker.container.exec(docker.container.getById(container), [...argv], options.env ? { env: options.env } : {});
+  const execution =
+    options.input === undefined ? docker.container.exec(docker.container.getById(container), [...argv], options.env ? { env: options.env } : {}) : execWithInput(docker.container.dockerode, container, argv, options.input, options.env);
   let timer: NodeJS.Timeout | undefined;
   const timeout = options.timeoutMs
     ? new Promise<'timeout'>((resolve) => {
@@ -83,4 +85,35 @@ async function dockerExec(container: string, argv: readonly string[], options: R
   const result: CommandResult = { argv, exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr, durationMs };
   if (options.check !== false && result.exitCode !== 0) throw new CommandError(result, `exited with status ${result.exitCode} (in container ${container})`);
   return result;
+}
+
+/**
+ * An exec that reads `input` on its stdin, as `docker exec -i` does: testcontainers' exec attaches
+ * no stdin, so through its dockerode, the connection hijacked and its write side closed once the
+ * input is sent (the command sees end of file).
+ */
+async function execWithInput(dockerode: Dockerode, container: string, argv: readonly string[], input: string, env: Record<string, string> | undefined) {
+  const exec = await dockerode.getContainer(container).exec({
+    Cmd: [...argv],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    ...(env ? { Env: Object.entries(env).map(([k, v]) => `${k}=${v}`) } : {}),
+  });
+  const stream = await exec.start({ hijack: true, stdin: true });
+  const collect = () => {
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    return { sink, text: () => Buffer.concat(chunks).toString() };
+  };
+  const [stdout, stderr] = [collect(), collect()];
+  dockerode.modem.demuxStream(stream, stdout.sink, stderr.sink);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+    stream.end(input);
+  });
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode ?? -1, stdout: stdout.text(), stderr: stderr.text() };
 }
