@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { spawnThroughHelper } from './spawn-helper.js';
 
 /** What one argv run produced. */
 export interface CommandResult {
@@ -49,8 +50,29 @@ export class CommandError extends Error {
  * cannot start, times out, or (unless `check: false`) exits non-zero.
  */
 export async function run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-  const [file, ...args] = argv;
-  if (!file) throw new Error('run: empty argv');
+  if (!argv[0]) throw new Error('run: empty argv');
+  // Streaming and cancelling need the child here; every other command starts in the helper.
+  return options.onStderrLine || options.signal ? runHere(argv, options) : runInHelper(argv, options);
+}
+
+async function runInHelper(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const started = performance.now();
+  const out = await spawnThroughHelper({
+    file,
+    args,
+    env: options.cleanEnv ? { ...options.env } : { ...process.env, ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  const result: CommandResult = { argv, exitCode: out.exitCode ?? -1, stdout: out.stdout ?? '', stderr: out.stderr ?? '', durationMs: performance.now() - started };
+  const reason = out.error ? `could not start (${out.error})` : out.timedOut ? `timed out after ${options.timeoutMs} ms` : out.signal ? `killed by ${out.signal}` : undefined;
+  return settle(result, reason, options);
+}
+
+async function runHere(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
+  const [file, ...args] = argv as [string, ...string[]];
   const started = performance.now();
   const subprocess = execa(file, args, {
     input: options.input,
@@ -80,19 +102,23 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     stderr: String(out.stderr ?? ''),
     durationMs: performance.now() - started,
   };
-  if (out.failed && out.exitCode === undefined) {
-    const reason = out.timedOut
-      ? `timed out after ${options.timeoutMs} ms`
-      : out.isCanceled
-        ? 'stopped (interrupted)'
-        : out.signal
-        ? `killed by ${out.signal}`
-        : `could not start (${out.originalMessage ?? out.shortMessage})`;
-    throw new CommandError(result, reason);
-  }
-  if (options.check !== false && result.exitCode !== 0) {
-    throw new CommandError(result, `exited with status ${result.exitCode}`);
-  }
+  const reason =
+    out.failed && out.exitCode === undefined
+      ? out.timedOut
+        ? `timed out after ${options.timeoutMs} ms`
+        : out.isCanceled
+          ? 'stopped (interrupted)'
+          : out.signal
+            ? `killed by ${out.signal}`
+            : `could not start (${out.originalMessage ?? out.shortMessage})`
+      : undefined;
+  return settle(result, reason, options);
+}
+
+/** A command that did not end by itself (`reason`) throws; so does a non-zero exit unless `check: false`. */
+function settle(result: CommandResult, reason: string | undefined, options: RunOptions): CommandResult {
+  if (reason) throw new CommandError(result, reason);
+  if (options.check !== false && result.exitCode !== 0) throw new CommandError(result, `exited with status ${result.exitCode}`);
   return result;
 }
 

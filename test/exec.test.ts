@@ -1,5 +1,15 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandError, formatArgv, run } from '../src/exec.js';
+import { packageInfo } from '../harness/package-info.js';
+
+/** A node process that imports the built `run` (dist: `npm test` builds first) and runs `body`. */
+const withRun = (body: string) => {
+  const exec = join(packageInfo().root, 'dist', 'src', 'exec.js');
+  return spawn(process.execPath, ['--input-type=module', '-e', `import { run } from ${JSON.stringify(exec)};\n${body}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+};
+const exited = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
 describe('run', () => {
   it('returns the output of an argv', async () => {
@@ -32,6 +42,30 @@ describe('run', () => {
   it('starts from an empty environment when asked', async () => {
     const r = await run(['/usr/bin/env'], { cleanEnv: true, env: { ONLY: '1' } });
     expect(r.stdout.trim()).toBe('ONLY=1');
+  });
+
+  it('writes its input to the command\'s stdin, and reports a command killed by a signal', async () => {
+    expect((await run(['cat'], { input: 'one\ntwo\n' })).stdout).toBe('one\ntwo\n');
+    expect((await run(['wc', '-c'], { input: 'x'.repeat(200_000) })).stdout.trim()).toBe('200000');
+    await expect(run(['sh', '-c', 'kill -9 $$'])).rejects.toThrow(/killed by SIGKILL/);
+  });
+
+  it('lets a process that ran commands exit by itself: the helper that starts them does not hold it', async () => {
+    const child = withRun(`const r = await run(['echo', 'ran']); console.log(r.stdout.trim());`);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    expect(await exited(child)).toBe(0);
+    expect(out.trim()).toBe('ran');
+  });
+
+  it('takes the commands still running with it when its process is killed', async () => {
+    const marker = `${40 + Math.floor(Math.random() * 1000) / 1000}`;
+    const child = withRun(`await run(['sleep', '${marker}']);`);
+    const sleeping = async () => (await run(['pgrep', '-f', `^sleep ${marker}$`], { check: false })).stdout.trim();
+    await expect.poll(sleeping, { timeout: 5000, interval: 50 }).not.toBe('');
+    child.kill('SIGKILL');
+    await exited(child);
+    await expect.poll(sleeping, { timeout: 5000, interval: 100 }).toBe('');
   });
 
   it('streams stderr lines as they come', async () => {
