@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
  * closes), killing what it still runs.
  */
 const HELPER = `
+process.title = 'firedrill spawn helper';
 const { spawn } = require('node:child_process');
 const running = new Map();
 process.on('message', (m) => {
