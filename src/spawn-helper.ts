@@ -75,42 +75,48 @@ export interface HelperReply {
   stderr?: string;
 }
 
-let helper: ChildProcess | undefined;
-const pending = new Map<number, (reply: HelperReply) => void>();
+/** The running helper and the replies it owes; a helper that died fails only its own. */
+interface Helper {
+  child: ChildProcess;
+  pending: Map<number, (reply: HelperReply) => void>;
+}
+
+let helper: Helper | undefined;
 let nextId = 0;
 
-function startHelper(): ChildProcess {
+function startHelper(): Helper {
   const child = spawn(process.execPath, ['-e', HELPER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const self: Helper = { child, pending: new Map() };
   child.on('message', (reply: HelperReply & { id: number }) => {
-    const resolve = pending.get(reply.id);
-    pending.delete(reply.id);
-    holdWhilePending();
+    const resolve = self.pending.get(reply.id);
+    self.pending.delete(reply.id);
+    holdWhilePending(self);
     resolve?.(reply);
   });
   const failAll = (why: string) => {
-    if (helper === child) helper = undefined;
-    const gone = [...pending.values()];
-    pending.clear();
+    if (helper === self) helper = undefined;
+    const gone = [...self.pending.values()];
+    self.pending.clear();
     for (const resolve of gone) resolve({ error: `the spawn helper ${why}` });
   };
   child.on('exit', (code, signal) => failAll(`exited (${signal ?? `status ${code}`})`));
   child.on('error', (e) => failAll(`failed: ${e.message}`));
   child.unref();
-  return child;
+  return self;
 }
 
 /** The helper keeps this process alive only while it runs something for it. */
-function holdWhilePending() {
-  if (pending.size) helper?.channel?.ref();
-  else helper?.channel?.unref();
+function holdWhilePending(h: Helper) {
+  if (h.pending.size) h.child.channel?.ref();
+  else h.child.channel?.unref();
 }
 
 /** Runs one command through the helper. Never rejects: a command that could not start comes back with `error`. */
 export function spawnThroughHelper(request: HelperRequest): Promise<HelperReply> {
-  helper ??= startHelper();
+  const h = (helper ??= startHelper());
   const id = nextId++;
-  const reply = new Promise<HelperReply>((resolve) => pending.set(id, resolve));
-  holdWhilePending();
-  helper.send({ id, ...request });
+  const reply = new Promise<HelperReply>((resolve) => h.pending.set(id, resolve));
+  holdWhilePending(h);
+  h.child.send({ id, ...request });
   return reply;
 }

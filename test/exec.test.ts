@@ -68,6 +68,14 @@ describe('run', () => {
     await expect.poll(sleeping, { timeout: 5000, interval: 100 }).toBe('');
   });
 
+  it('fails the commands of a helper that died, and starts the next ones in a new helper', async () => {
+    const sleeping = run(['sleep', '3']); // left to end by itself: the helper is killed before it can stop it
+    const helper = (await run(['pgrep', '-P', String(process.pid), '-f', '^firedrill spawn helper'])).stdout.trim();
+    process.kill(Number(helper), 'SIGKILL');
+    await expect(sleeping).rejects.toThrow(/could not start \(the spawn helper exited \(SIGKILL\)\)/);
+    expect((await run(['echo', 'again'])).stdout).toBe('again\n');
+  });
+
   it('streams stderr lines as they come', async () => {
     const lines: string[] = [];
     await run(['sh', '-c', 'echo one >&2; echo two >&2'], { onStderrLine: (l) => lines.push(l) });
