@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../harness/backends/lab/lab-down.js';
 import { labUp } from '../../harness/backends/lab/lab-up.js';
+import { labelledProcesses } from '../../harness/backends/lab/processes.js';
 import { labStatus } from '../../harness/backends/lab/status.js';
-import { type LabState } from '../../harness/backends/lab/state.js';
+import { type LabState, readState } from '../../harness/backends/lab/state.js';
 import { labAccess } from '../../harness/backends/lab/access.js';
 import { defaultCacheRoot } from '../../harness/setup/cache.js';
 import { waitFor } from '../../harness/wait.js';
@@ -97,13 +99,16 @@ describe.skipIf(unavailable)(`lab backend (${unavailable ?? 'root and components
     expect(report.dns).toHaveLength(6);
   });
 
-  it('reports its nodes, pods, DNS endpoints and components in lab status', async () => {
+  it('reports its nodes, pods (two probe pods on each node), DNS endpoints and components in lab status', async () => {
     const status = await labStatus(state);
     expect(status.nodes.map((n) => n.name)).toEqual(['fdt-control-plane', 'fdt-worker', 'fdt-worker2']);
     expect(status.nodes.every((n) => n.ready && n.podCIDR && n.vtepMAC)).toBe(true);
     expect(status.dns.endpoints).toHaveLength(2);
     expect(status.components.filter((c) => c.name === 'flanneld').map((c) => c.running)).toEqual([true, true, true]);
-    expect(status.pods.filter((p) => p.namespace === 'firedrill' && p.ready)).toHaveLength(6);
+    const probes = status.pods.filter((p) => p.namespace === 'firedrill' && p.ready);
+    expect(probes).toHaveLength(6);
+    // Two per node: a node without pods has no cni0, and its gateway never answers.
+    expect(probes.map((p) => p.node).sort()).toEqual(status.nodes.flatMap((n) => [n.name, n.name]).sort());
   });
 
   it("reprograms the peers' neighbour entries when a node's VtepMAC annotation is patched (real flanneld reacting)", async () => {
@@ -148,5 +153,34 @@ describe.skipIf(unavailable)(`lab backend (${unavailable ?? 'root and components
       { timeoutMs: 30_000 },
     );
     expect(failedDns(report)).toEqual([]);
+  });
+
+  it('runs node daemons and pods at niceness 19, each in a session niced alike, the control plane at 0; a restarted flanneld keeps it', async () => {
+    // Without autogroup scheduling there is no session niceness: the process's own is what counts.
+    const niceness = async (pid: number) => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const own = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      const session = /nice (-?\d+)/.exec(await readFile(`/proc/${pid}/autogroup`, 'utf8').catch(() => ''))?.[1];
+      return [own, session === undefined ? own : Number(session)];
+    };
+    const byComponent = async () => {
+      const out = new Map<string, number[][]>();
+      for (const p of await labelledProcesses(LAB)) {
+        const kind = p.component.startsWith('kube-system/coredns-') ? 'coredns' : p.component;
+        out.set(kind, [...(out.get(kind) ?? []), await niceness(p.pid)]);
+      }
+      return out;
+    };
+    const seen = await byComponent();
+    for (const daemon of ['flanneld', 'kube-proxy', 'lab-kubelet']) expect(seen.get(daemon), daemon).toEqual([[19, 19], [19, 19], [19, 19]]);
+    expect(seen.get('coredns')).toEqual([[19, 19], [19, 19]]);
+    for (const component of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) expect(seen.get(component), component).toEqual([[0, 0]]);
+
+    const node = state.nodes[1]!.name;
+    const before = (await readState(LAB))!.processes.find((p) => p.name === 'flanneld' && p.node === node)!;
+    await labAccess(state).restart(node, 'flanneld');
+    const after = (await readState(LAB))!.processes.find((p) => p.name === 'flanneld' && p.node === node)!;
+    expect(after.pid).not.toBe(before.pid);
+    expect(await niceness(after.pid)).toEqual([19, 19]);
   });
 });

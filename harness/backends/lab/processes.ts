@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { z } from 'zod';
 
 /** The environment variable that labels every process a lab starts, so prune finds them after a crash. */
@@ -15,6 +16,7 @@ export const ProcessRecord = z.object({
   /** The full argv, namespace wrapper included: enough to start it again. */
   argv: z.array(z.string()),
   env: z.record(z.string(), z.string()).default({}),
+  nice: z.number().int().min(-20).max(19).default(0),
 });
 export type ProcessRecord = z.infer<typeof ProcessRecord>;
 
@@ -33,6 +35,8 @@ export interface StartSpec {
   argv: string[];
   env?: Record<string, string>;
   log: string;
+  /** Its CPU niceness, and that of everything it starts (see `setNiceness`). */
+  nice?: number;
 }
 
 /**
@@ -67,7 +71,9 @@ export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
       throw new Error(`${spec.name}: could not start ${argv.join(' ')}: ${error?.message ?? 'no pid'}`);
     }
     child.once('error', () => undefined);
-    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv, env: spec.env ?? {} };
+    const nice = spec.nice ?? 0;
+    if (nice) await setNiceness(spec.name, pid, nice);
+    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv, env: spec.env ?? {}, nice };
   } finally {
     await log.close();
   }
@@ -76,7 +82,30 @@ export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
 /** Stops a recorded process and starts it again the same way (a `systemctl restart`). */
 export async function restartProcess(lab: string, record: ProcessRecord): Promise<ProcessRecord> {
   if (await isRunning(record.pid, record.startTicks)) await stopPids([record.pid], 2000);
-  return startProcess({ lab, name: record.name, ...(record.node ? { node: record.node } : {}), argv: record.argv, env: record.env, log: record.log });
+  return startProcess({ lab, name: record.name, ...(record.node ? { node: record.node } : {}), argv: record.argv, env: record.env, log: record.log, nice: record.nice });
+}
+
+/**
+ * Sets a process's niceness, and its session's. A detached process leads a session of
+ * its own, and with autogroup scheduling (Linux's default) the kernel shares the CPU between sessions
+ * first: a process's own niceness then only ranks it within its session. A process (or thread) that
+ * is already gone is left to the caller's liveness checks.
+ */
+export async function setNiceness(name: string, pid: number, nice: number): Promise<void> {
+  const failed = (e: unknown) => new Error(`${name} (pid ${pid}): could not set its CPU niceness to ${nice}: ${e instanceof Error ? e.message : String(e)}`);
+  // Niceness is per thread, and a Go program has started several by now.
+  const threads = await readdir(`/proc/${pid}/task`).catch(() => []);
+  for (const tid of threads) {
+    try {
+      setPriority(Number(tid), nice);
+    } catch (e) {
+      if ((e as { info?: { code?: string } }).info?.code !== 'ESRCH') throw failed(e);
+    }
+  }
+  // Absent without autogroup scheduling (then the process's own niceness is what counts) or once it is gone.
+  await writeFile(`/proc/${pid}/autogroup`, String(nice)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw failed(e);
+  });
 }
 
 export async function startTicks(pid: number): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -128,6 +129,8 @@ export async function ensureContainers(cfg: RuntimeConfig, pod: V1Pod, record: S
         netns: record.netns,
         argv,
         log: join(cfg.podsDir, record.uid, `${container.name}.log`),
+        // A pod runs at its node's priority, in a session of its own.
+        nice: getPriority(),
       });
       record.containers[container.name] = {
         pid: proc.pid,
