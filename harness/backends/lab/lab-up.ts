@@ -273,8 +273,8 @@ async function writeNodeFiles(lab: string, node: NodeLayout): Promise<void> {
  * starts) runs at the lowest CPU priority. A real node runs them on its own CPUs; a lab runs N nodes'
  * worth on this machine's, beside the drill's probes and reads. The kernel shares the CPU between
  * sessions first and each of them leads one, so after a DNS rollout on 30 nodes thirty kube-proxies
- * resyncing held thirty shares to firedrill's one: its probes took over a second to start, and the DNS
- * drill's MTTD was 1.3–5 s instead of 0.6–0.9 s. Not while the lab comes up: there they are the work
+ * resyncing held thirty shares to firedrill's one: its probes waited up to a second to start, and the DNS
+ * drill's MTTD was 1.4–5.1 s instead of 0.45–0.62 s. Not while the lab comes up: there they are the work
  * (at niceness 19 from the start, a 30-node lab took 40 s to turn green instead of 30). CPU nobody
  * else wants is still theirs; the control plane (one of each) keeps the default.
  */
