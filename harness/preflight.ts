@@ -21,7 +21,7 @@ const packages: Record<string, string> = {
   socat: 'socat',
   openssl: 'openssl',
   fping: 'fping',
-  dig: 'bind9-dnsutils',
+  busybox: 'busybox',
   sysctl: 'procps',
   nsenter: 'util-linux',
 };

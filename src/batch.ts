@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Executor } from './access.js';
@@ -75,26 +75,46 @@ export function batchOver(exec: Exec, where: string): NonNullable<Executor['batc
 }
 
 /**
+ * Where batch results are left: in memory (/dev/shm) where the system has it writable. On a disk
+ * file system, creating and deleting three files per argv cost more than the commands: on ext4,
+ * finding a free inode among those just deleted took 13% of the machine's CPU during a doctor of
+ * 50 lab nodes.
+ */
+const RESULTS_ROOT = (() => {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+})();
+
+/**
  * `batch` for an executor whose commands see this process's files (a lab node: only its network
  * namespace differs): one exec of the batch runner, its results read from a directory here instead
- * of encoded and printed, which costs three processes per argv.
+ * of encoded and printed, which costs three processes per argv. The files are few, small and in
+ * memory: handled at once, they cost less than a round trip to the thread pool each.
  */
 export function batchSharingFiles(exec: Exec, where: string): NonNullable<Executor['batch']> {
   return async (argvs, options = {}) => {
-    const dir = await mkdtemp(join(tmpdir(), 'firedrill-batch-'));
+    const dir = mkdtempSync(join(RESULTS_ROOT, 'firedrill-batch-'));
     try {
       const r = await exec(batchArgv(argvs, dir), { ...options, check: true });
-      const read = (i: number, ext: string) => readFile(join(dir, `${i}.${ext}`), 'utf8').catch(() => undefined);
-      const results = await Promise.all(
-        argvs.map(async (argv, i): Promise<CommandResult> => {
-          const [rc, stdout, stderr] = await Promise.all([read(i, 'rc'), read(i, 'out'), read(i, 'err')]);
-          if (rc === undefined) throw new Error(`batch ${where} left no result for ${argv.join(' ')}`);
-          return { argv, exitCode: Number(rc), stdout: stdout ?? '', stderr: stderr ?? '', durationMs: r.durationMs };
-        }),
-      );
+      const read = (i: number, ext: string) => {
+        try {
+          return readFileSync(join(dir, `${i}.${ext}`), 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      const results = argvs.map((argv, i): CommandResult => {
+        const rc = read(i, 'rc');
+        if (rc === undefined) throw new Error(`batch ${where} left no result for ${argv.join(' ')}`);
+        return { argv, exitCode: Number(rc), stdout: read(i, 'out') ?? '', stderr: read(i, 'err') ?? '', durationMs: r.durationMs };
+      });
       return checked(results, options, where);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   };
 }

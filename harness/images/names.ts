@@ -46,7 +46,7 @@ export const NODE_IMPORTED: readonly ImageKey[] = [
 export interface KindImages {
   /** The node image for `kind create cluster --image`. */
   node: string;
-  /** The image of the probe pods (fping, dig, ip, ping; it only waits). */
+  /** The image of the probe pods (fping, busybox nslookup, dig, ip, ping; it only waits). */
   probe: string;
   /** etcd.local.imageTag for kubeadm: firedrill's etcd, which differs from kubeadm's default (3.6.8-0 for v1.36.1). */
   etcdTag: string;

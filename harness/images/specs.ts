@@ -72,7 +72,7 @@ const NODE_PACKAGES = [
   'runc',
 ];
 
-/** What kube-proxy, flanneld and the probe pods run: iptables/nftables userspace, conntrack, ipset, ip, fping, dig, ping. */
+/** What kube-proxy, flanneld and the probe pods run: iptables/nftables userspace, conntrack, ipset, ip, fping, busybox (nslookup), ping; dig for an SRE's own look. */
 const SLIM_PACKAGES = ['iptables', 'nftables', 'conntrack', 'ipset', 'iproute2', 'ca-certificates', 'fping', 'bind9-dnsutils', 'iputils-ping', 'busybox-static'];
 
 /** Every image in build order (parents first). */

@@ -90,22 +90,29 @@ function nftDropsPodTraffic(rule: NftRule, podNets: string[]): boolean {
 /** iptables' "veth+" matches every name starting with "veth". */
 const sameInterface = (a: string, b: string) => a === b || (b.endsWith('+') && a.startsWith(b.slice(0, -1))) || (a.endsWith('+') && b.startsWith(a.slice(0, -1)));
 
-/** Two IPv4 prefixes ("a.b.c.d/n", or a bare address) share an address. */
-export function overlaps(a: string, b: string): boolean {
-  const [na, la] = prefix(a);
-  const [nb, lb] = prefix(b);
-  if (na === undefined || nb === undefined) return false;
-  const len = Math.min(la, lb);
-  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return ((na & mask) >>> 0) === ((nb & mask) >>> 0);
+/** An IPv4 prefix as numbers: its network address and its length. */
+export interface Cidr {
+  net: number;
+  len: number;
 }
 
-/** The prefix length of "a.b.c.d/n" (32 for a bare address, as `ip -j route` prints a host route). */
-export const prefixLength = (cidr: string) => prefix(cidr)[1];
-
-function prefix(cidr: string): [number | undefined, number] {
+/** "a.b.c.d/n", or a bare address (as `ip -j route` prints a host route, length 32); undefined for anything else. */
+export function parseCidr(cidr: string): Cidr | undefined {
   const [ip, len] = cidr.split('/');
   const parts = ip!.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return [undefined, 0];
-  return [((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0, len === undefined ? 32 : Number(len)];
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return { net: ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0, len: len === undefined ? 32 : Number(len) };
+}
+
+/** Two prefixes share an address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  const len = Math.min(a.len, b.len);
+  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+  return ((a.net & mask) >>> 0) === ((b.net & mask) >>> 0);
+}
+
+/** Two IPv4 prefixes ("a.b.c.d/n", or a bare address) share an address. */
+export function overlaps(a: string, b: string): boolean {
+  const [ca, cb] = [parseCidr(a), parseCidr(b)];
+  return ca !== undefined && cb !== undefined && cidrsOverlap(ca, cb);
 }

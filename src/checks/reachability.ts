@@ -35,7 +35,7 @@ export function checkReachability(obs: ClusterObservation): Finding[] {
       kind: 'dns-failing',
       severity: 'critical',
       summary: `${dnsFailed.length}/${probe.dns.length} DNS lookups through ${dnsFailed[0]!.server} fail`,
-      evidence: [{ source: `dig @${dnsFailed[0]!.server} ${dnsFailed[0]!.name} from every probe pod`, observed: sample(dnsFailed.map((d) => `${d.source} (${d.sourceNode}): ${d.error ?? 'no answer'}`)), expected: 'an answer from every pod' }],
+      evidence: [{ source: `nslookup ${dnsFailed[0]!.name} ${dnsFailed[0]!.server} from every probe pod`, observed: sample(dnsFailed.map((d) => `${d.source} (${d.sourceNode}): ${d.error ?? 'no answer'}`)), expected: 'an answer from every pod' }],
     });
   }
   return findings;
@@ -45,12 +45,35 @@ export function checkReachability(obs: ClusterObservation): Finding[] {
 export function unreachableNodes(obs: ClusterObservation): string[] {
   const probe = obs.probe;
   if (!probe) return [];
-  const nodes = new Set(probe.ping.map((p) => p.targetNode));
-  return [...nodes].filter((node) => {
-    const inbound = probe.ping.filter((p) => p.targetNode === node && p.sourceNode !== node);
-    const elsewhere = probe.ping.filter((p) => p.targetNode !== node && p.sourceNode !== node && p.sourceNode !== p.targetNode);
-    return inbound.length > 0 && inbound.every((p) => !p.ok) && (elsewhere.length === 0 || elsewhere.some((p) => p.ok));
+  // One pass over the pings (N² of them on N nodes), not one per node: per node, its inbound pings
+  // from other nodes and the cross-node pings it takes part in; "elsewhere" is all of them but those.
+  const inbound = new Map<string, Tally>();
+  const involved = new Map<string, Tally>();
+  const cross: Tally = { total: 0, ok: 0 };
+  for (const p of probe.ping) {
+    const into = tallyOf(inbound, p.targetNode);
+    if (p.sourceNode === p.targetNode) continue;
+    for (const t of [into, tallyOf(involved, p.targetNode), tallyOf(involved, p.sourceNode), cross]) {
+      t.total++;
+      if (p.ok) t.ok++;
+    }
+  }
+  return [...inbound].flatMap(([node, into]) => {
+    const mine = involved.get(node) ?? { total: 0, ok: 0 };
+    const elsewhere = { total: cross.total - mine.total, ok: cross.ok - mine.ok };
+    return into.total > 0 && into.ok === 0 && (elsewhere.total === 0 || elsewhere.ok > 0) ? [node] : [];
   });
+}
+
+interface Tally {
+  total: number;
+  ok: number;
+}
+
+function tallyOf(tallies: Map<string, Tally>, node: string): Tally {
+  let t = tallies.get(node);
+  if (!t) tallies.set(node, (t = { total: 0, ok: 0 }));
+  return t;
 }
 
 /** CoreDNS replicas kubeadm (and kind) deploy: what scale-dns restores a Deployment scaled to zero to. */

@@ -3,7 +3,7 @@ import { type ClusterObservation } from '../observe/cluster.js';
 import { ipv4Of, type Route, type RoutingRule } from '../observe/ip.js';
 import { type NodeObservation } from '../observe/node.js';
 import { nodeFacts } from './cluster-facts.js';
-import { overlaps, prefixLength } from './netfilter.js';
+import { cidrsOverlap, overlaps, parseCidr } from './netfilter.js';
 
 /** The tables every node has; a rule sending pod traffic anywhere else diverts it from the main table flannel programs. */
 const STANDARD_TABLES = ['local', 'main', 'default'];
@@ -87,17 +87,26 @@ const describeRule = (r: RoutingRule) => `${r.priority}: ${ruleSelector(r).join(
  */
 export function checkPodRoutes(obs: ClusterObservation): Finding[] {
   const facts = obs.nodes.map((n) => nodeFacts(n, obs.state.get(n.metadata!.name!))).filter((f) => f.podCIDR);
+  // Parsed once: every node's routes are matched against every node's prefix.
+  const prefixes = facts.flatMap((fact) => {
+    const cidr = parseCidr(fact.podCIDR!);
+    return cidr ? [{ fact, cidr }] : [];
+  });
+  const owner = (dst: string, within: boolean) => {
+    const d = parseCidr(dst);
+    return d && prefixes.find((p) => cidrsOverlap(d, p.cidr) && (!within || d.len >= p.cidr.len))?.fact;
+  };
   const findings: Finding[] = [];
   for (const [node, o] of obs.state) {
     const own = facts.find((f) => f.name === node);
     const extra = o.routes.filter((r) => {
-      const covering = facts.find((f) => overlaps(r.dst, f.podCIDR!) && prefixLength(r.dst) >= prefixLength(f.podCIDR!));
+      const covering = owner(r.dst, true);
       if (!covering) return false;
       // The route flanneld (or the kernel, for cni0's address) owns: its slot is judged by the per-peer and local checks.
       return !(r.dst === covering.podCIDR && !r.metric);
     });
     if (extra.length) {
-      const diverting = extra.filter((r) => !sameNextHop(r, facts.find((f) => overlaps(r.dst, f.podCIDR!))!, node));
+      const diverting = extra.filter((r) => !sameNextHop(r, owner(r.dst, false), node));
       findings.push({
         kind: 'pod-route-extra',
         severity: diverting.length ? 'critical' : 'warning',

@@ -70,21 +70,23 @@ const RoutingRule = z.looseObject({
 });
 export type RoutingRule = z.infer<typeof RoutingRule>;
 
-/** `ip -j` prints nothing (not `[]`) for an empty table. */
-function parseList<T>(schema: z.ZodType<T>, what: string, text: string): T[] {
-  if (!text.trim()) return [];
-  const json: unknown = JSON.parse(text);
-  const parsed = z.array(schema).safeParse(json);
-  if (!parsed.success) throw new Error(`unexpected ${what} JSON: ${parsed.error.message}`);
-  return parsed.data;
+/** A parser of one `ip -j` listing; `ip -j` prints nothing (not `[]`) for an empty table. */
+function listParser<T>(schema: z.ZodType<T>, what: string): (text: string) => T[] {
+  const list = z.array(schema);
+  return (text) => {
+    if (!text.trim()) return [];
+    const parsed = list.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`unexpected ${what} JSON: ${parsed.error.message}`);
+    return parsed.data;
+  };
 }
 
-export const parseLinks = (text: string) => parseList(Link, 'ip -j -d link', text);
-export const parseAddresses = (text: string) => parseList(Address, 'ip -j addr', text);
-export const parseRoutes = (text: string) => parseList(Route, 'ip -j route', text);
-export const parseNeighbours = (text: string) => parseList(Neighbour, 'ip -j neigh', text);
-export const parseRules = (text: string) => parseList(RoutingRule, 'ip -j rule', text);
-export const parseFdb = (text: string) => parseList(FdbEntry, 'bridge -j fdb', text);
+export const parseLinks = listParser(Link, 'ip -j -d link');
+export const parseAddresses = listParser(Address, 'ip -j addr');
+export const parseRoutes = listParser(Route, 'ip -j route');
+export const parseNeighbours = listParser(Neighbour, 'ip -j neigh');
+export const parseRules = listParser(RoutingRule, 'ip -j rule');
+export const parseFdb = listParser(FdbEntry, 'bridge -j fdb');
 
 /** IPv4 addresses of an interface as "a.b.c.d/len". */
 export function ipv4Of(addresses: Address[], ifname: string): string[] {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/checks/index.js';
 import { BACKEND_DATA } from '../../src/checks/cluster-facts.js';
+import { unreachableNodes } from '../../src/checks/reachability.js';
 import { type Finding } from '../../src/findings.js';
 import { parseIptablesSave } from '../../src/observe/iptables.js';
 import { healthyLab, node } from '../support/fixtures.js';
@@ -99,5 +100,20 @@ describe('checks', () => {
     const findings = runChecks(obs);
     expect(kinds(findings)).toEqual(['dns-failing@-', 'dns-on-unreachable-node@fd-control-plane', 'node-pod-network-unreachable@fd-control-plane', 'pod-unreachable@fd-control-plane']);
     expect(findings.find((f) => f.kind === 'dns-on-unreachable-node')!.detail).toMatchObject({ avoid: ['fd-control-plane'] });
+  });
+
+  it('call a node unreachable only while pods elsewhere still reach each other, whatever its own pods reach', () => {
+    const cut = healthyLab();
+    for (const p of cut.probe!.ping) if (p.targetNode === 'fd-worker' && p.sourceNode !== 'fd-worker') p.ok = false;
+    // Its own pods failing to reach the others, or each other, changes nothing.
+    for (const p of cut.probe!.ping) if (p.sourceNode === 'fd-worker') p.ok = false;
+    expect(unreachableNodes(cut)).toEqual(['fd-worker']);
+    const blackout = healthyLab();
+    for (const p of blackout.probe!.ping) if (p.sourceNode !== p.targetNode) p.ok = false;
+    expect(unreachableNodes(blackout), 'nothing crosses nodes: no node stands out').toEqual([]);
+    const pair = healthyLab();
+    pair.probe!.ping = pair.probe!.ping.filter((p) => p.sourceNode !== 'fd-worker2' && p.targetNode !== 'fd-worker2');
+    for (const p of pair.probe!.ping) if (p.targetNode === 'fd-worker' && p.sourceNode !== 'fd-worker') p.ok = false;
+    expect(unreachableNodes(pair), 'two nodes: no pings elsewhere to compare with').toEqual(['fd-worker']);
   });
 });

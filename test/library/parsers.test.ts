@@ -5,7 +5,7 @@ import { splitArgs } from '../../src/argv.js';
 import { parseIptablesSave } from '../../src/observe/iptables.js';
 import { fileReadArgv, parseEnvFile, parseFileReads } from '../../src/observe/node.js';
 import { parseFpingCount } from '../../src/probes/fping.js';
-import { parseDig } from '../../src/probes/probe.js';
+import { DNS_NAME, DNS_SERVER, nslookupArgv, parseNslookup } from '../../src/probes/probe.js';
 import { fixture } from '../support/fixtures.js';
 
 // Raw output captured from a lab node (fd-worker), parsed as the observers parse it.
@@ -82,11 +82,25 @@ describe('other parsers', () => {
   });
 });
 
-describe('dig output', () => {
-  it('reads the reply status and the A record', () => {
-    const ok = ';; Got answer:\n;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; flags: qr aa rd; QUERY: 1, ANSWER: 1\n\n;; ANSWER SECTION:\nkubernetes.default.svc.cluster.local. 30 IN A 10.96.0.1\n';
-    expect(parseDig(ok)).toEqual({ status: 'NOERROR', answer: '10.96.0.1' });
-    expect(parseDig(';; ->>HEADER<<- opcode: QUERY, status: SERVFAIL, id: 2\n')).toEqual({ status: 'SERVFAIL' });
-    expect(parseDig(';; communications error to 10.96.0.10#53: timed out\n')).toEqual({});
+describe('busybox nslookup output', () => {
+  // As busybox 1.35 (Debian 12) prints them, from a lab pod.
+  const server = 'Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n';
+  it('reads the reply status and the first A record, never the server\'s own address', () => {
+    expect(parseNslookup(`${server}Name:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n\n`)).toEqual({ status: 'NOERROR', answer: '10.96.0.1' });
+    expect(parseNslookup(`${server}\n`)).toEqual({ status: 'NOERROR' });
+    expect(parseNslookup(`${server}** server can't find kubernetes.default.svc.cluster.local: SERVFAIL\n\n`)).toEqual({ status: 'SERVFAIL' });
+    expect(parseNslookup(`${server}*** Can't find kubernetes.default.svc.cluster.local: Parse error\n`)).toEqual({ status: 'NOERROR', said: "Can't find kubernetes.default.svc.cluster.local: Parse error" });
+  });
+
+  it('says why no reply came: its timeout, and the read error an ICMP unreachable gives', () => {
+    const timedOut = ';; connection timed out; no servers could be reached\n\n';
+    expect(parseNslookup(timedOut)).toEqual({ said: 'connection timed out; no servers could be reached' });
+    expect(parseNslookup(timedOut, 'nslookup: read: Connection refused\n')).toEqual({ said: 'connection timed out; no servers could be reached; read: Connection refused' });
+  });
+
+  it('asks for A only, with the budget enforced around it and its own timeout in whole seconds', () => {
+    expect(nslookupArgv(1000)).toEqual(['timeout', '1', 'busybox', 'nslookup', '-type=A', '-timeout=1', '-retry=1', DNS_NAME, DNS_SERVER]);
+    expect(nslookupArgv(250).slice(0, 2)).toEqual(['timeout', '0.25']);
+    expect(nslookupArgv(2500)).toContain('-timeout=3');
   });
 });

@@ -51,7 +51,7 @@ export interface UpResult {
  */
 export async function labUp(options: UpOptions): Promise<UpResult> {
   requireRoot('lab up');
-  await requireTools(['ip', 'bridge', 'iptables', 'sysctl', 'nsenter', 'socat', 'openssl', 'fping', 'dig']);
+  await requireTools(['ip', 'bridge', 'iptables', 'sysctl', 'nsenter', 'socat', 'openssl', 'fping', 'busybox']);
   const bins = await resolveBinaries(options.cacheRoot);
   const existing = await readState(options.name).catch(() => undefined);
   if (existing) {
