@@ -80,7 +80,7 @@ export function batchOver(exec: Exec, where: string): NonNullable<Executor['batc
  * finding a free inode among those just deleted took 13% of the machine's CPU during a doctor of
  * 50 lab nodes.
  */
-const RESULTS_ROOT = (() => {
+export const BATCH_RESULTS_ROOT = (() => {
   try {
     accessSync('/dev/shm', constants.W_OK);
     return '/dev/shm';
@@ -88,6 +88,9 @@ const RESULTS_ROOT = (() => {
     return tmpdir();
   }
 })();
+
+/** A batch's result directory is `<BATCH_RESULTS_ROOT>/firedrill-batch-<pid>-XXXXXX`: prune tells by the pid what a killed process left. */
+export const BATCH_DIR_PREFIX = 'firedrill-batch-';
 
 /**
  * `batch` for an executor whose commands see this process's files (a lab node: only its network
@@ -97,7 +100,7 @@ const RESULTS_ROOT = (() => {
  */
 export function batchSharingFiles(exec: Exec, where: string): NonNullable<Executor['batch']> {
   return async (argvs, options = {}) => {
-    const dir = mkdtempSync(join(RESULTS_ROOT, 'firedrill-batch-'));
+    const dir = mkdtempSync(join(BATCH_RESULTS_ROOT, `${BATCH_DIR_PREFIX}${process.pid}-`));
     try {
       const r = await exec(batchArgv(argvs, dir), { ...options, check: true });
       const read = (i: number, ext: string) => {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { components, expand } from '../../harness/components.js';
 import { writeState } from '../../harness/backends/lab/state.js';
+import { BATCH_DIR_PREFIX, BATCH_RESULTS_ROOT } from '../../src/batch.js';
 import { defaultCacheRoot, binaryPath, componentDir } from '../../harness/setup/cache.js';
 import { cliPath, firedrill, labUnavailable, leftovers } from '../support/lab.js';
 
@@ -137,7 +138,7 @@ describe.skipIf(unavailable)(`lab up failures (${unavailable ?? 'root and compon
     expect(await leftovers('fdint')).toEqual([]);
   });
 
-  it('prune removes what a killed lab up left behind', async () => {
+  it('prune removes what a killed lab up left behind, and the node-read results of a killed process', async () => {
     const child = spawn('node', [cliPath, 'lab', 'up', '--name', 'fdkill'], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve) => {
       let stderr = '';
@@ -151,9 +152,21 @@ describe.skipIf(unavailable)(`lab up failures (${unavailable ?? 'root and compon
     });
     await new Promise((r) => child.on('close', r));
     expect((await leftovers('fdkill')).length).toBeGreaterThan(0);
-    const r = await firedrill(['prune']);
-    expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain('removed lab fdkill:');
-    expect(await leftovers('fdkill')).toEqual([]);
+    // A node read's results, as a process killed mid-read leaves them (its pid is gone), beside a live process's.
+    const killedRead = await mkdtemp(join(BATCH_RESULTS_ROOT, `${BATCH_DIR_PREFIX}${child.pid}-`));
+    const liveRead = await mkdtemp(join(BATCH_RESULTS_ROOT, `${BATCH_DIR_PREFIX}${process.pid}-`));
+    try {
+      await writeFile(join(killedRead, '0.out'), 'output');
+      const r = await firedrill(['prune']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toContain('removed lab fdkill:');
+      expect(r.stderr).toContain(`removing ${killedRead}, left by a killed process`);
+      expect(await leftovers('fdkill')).toEqual([]);
+      await expect(access(killedRead)).rejects.toThrow();
+      await access(liveRead);
+    } finally {
+      await rm(killedRead, { recursive: true, force: true });
+      await rm(liveRead, { recursive: true, force: true });
+    }
   });
 });

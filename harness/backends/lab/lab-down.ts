@@ -1,4 +1,7 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BATCH_DIR_PREFIX, BATCH_RESULTS_ROOT } from '../../../src/batch.js';
+import { isAlive } from '../../pid.js';
 import { labDir, podNetnsPrefix } from './layout.js';
 import { deleteNetns, listNetns } from './network.js';
 import { labelledProcesses, stopPids } from './processes.js';
@@ -41,6 +44,20 @@ export async function prune(say: (line: string) => void): Promise<DownReport[]> 
   for (const p of await labelledProcesses()) labs.add(p.lab);
   const reports: DownReport[] = [];
   for (const lab of [...labs].sort()) reports.push(await labDown(lab, say));
-  if (!reports.length) say('nothing to prune');
+  const batches = await pruneBatchResults(say);
+  if (!reports.length && !batches) say('nothing to prune');
   return reports;
+}
+
+/** Result directories of node reads whose process was killed mid-read (see batchSharingFiles); returns how many. */
+async function pruneBatchResults(say: (line: string) => void): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(BATCH_RESULTS_ROOT).catch(() => [])) {
+    const pid = new RegExp(`^${BATCH_DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (!pid || isAlive(Number(pid))) continue;
+    say(`removing ${join(BATCH_RESULTS_ROOT, name)}, left by a killed process`);
+    await rm(join(BATCH_RESULTS_ROOT, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
