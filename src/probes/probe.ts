@@ -158,9 +158,9 @@ async function dnsFrom(exec: ReturnType<ClusterAccess['pod']>, source: PodHandle
     if (!(e instanceof CommandError)) throw e;
     return { ...base, ok: false, error: `the pod did not run nslookup: ${e.reason}`, rttMs: Math.round(performance.now() - started) };
   }
-  // coreutils' timeout exits 124 when it had to stop the command.
-  if (r.exitCode === 124) return { ...base, ok: false, error: `no answer within ${timeoutMs} ms`, rttMs: Math.round(performance.now() - started) };
   const { status, answer, said } = parseNslookup(r.stdout, r.stderr);
+  // coreutils' timeout exits 124 when it had to stop the command; what nslookup saw until then still tells a drop from a refusal.
+  if (r.exitCode === 124) return { ...base, ok: false, error: `no answer within ${timeoutMs} ms${said ? ` (${said})` : ''}`, rttMs: Math.round(performance.now() - started) };
   const ok = status === 'NOERROR' && answer === DNS_EXPECT;
   const error = ok
     ? undefined

@@ -7,9 +7,13 @@ import { mapLimit } from '../../src/parallel.js';
 import { suspectNodes } from '../../src/doctor.js';
 import { DNS_SELECTOR, fpingArgv, probeCluster } from '../../src/probes/probe.js';
 
+// busybox nslookup's output for an answered lookup, and for a Service with no endpoint (ICMP port unreachable) until the budget ran out.
+const ANSWERED = { exitCode: 0, stdout: 'Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n\n', stderr: '' };
+const REFUSED_UNTIL_KILLED = { exitCode: 124, stdout: '', stderr: 'nslookup: read: Connection refused\nnslookup: read: Connection refused\n' };
+
 // A fake cluster of `nodes` nodes with `perNode` probe pods each and one DNS pod; the pods answer
 // every ping except those in `unanswered`, and the test sees every argv a pod ran.
-function fakeCluster(nodes: number, perNode: number, unanswered = new Set<string>()) {
+function fakeCluster(nodes: number, perNode: number, unanswered = new Set<string>(), dnsReply: Pick<CommandResult, 'exitCode' | 'stdout' | 'stderr'> = ANSWERED) {
   const nodeNames = Array.from({ length: nodes }, (_, i) => `n${i}`);
   const pod = (name: string, node: string, ip: string, namespace = 'firedrill'): V1Pod => ({
     metadata: { name, namespace, uid: `uid-${name}` },
@@ -40,7 +44,7 @@ function fakeCluster(nodes: number, perNode: number, unanswered = new Set<string
           const ips = argv.slice(fpingArgv([], 0).length);
           return { argv, exitCode: 0, stdout: '', stderr: ips.map((ip) => `${ip} : ${unanswered.has(ip) ? '-' : '0.05'}`).join('\n'), durationMs: 2 };
         }
-        return { argv, exitCode: 0, stdout: ';; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\nkubernetes.default.svc.cluster.local. 30 IN A 10.96.0.1\n', stderr: '', durationMs: 2 };
+        return { argv, ...dnsReply, durationMs: 2 };
       },
     }),
   } as unknown as ClusterAccess;
@@ -57,6 +61,16 @@ describe('probe matrix', () => {
     expect(r.ping).toHaveLength(8 * 12);
     expect(r.dns).toHaveLength(8);
     expect(r.ping.every((p) => p.ok)).toBe(true);
+    expect(r.dns.every((d) => d.ok && d.answer === '10.96.0.1')).toBe(true);
+  });
+
+  it('DNS: a lookup stopped at its budget says so, with what nslookup saw before (a refused read: nothing listens behind the Service)', async () => {
+    const c = fakeCluster(2, 1, new Set(), REFUSED_UNTIL_KILLED);
+    const r = await probeCluster(c.kube, c.access);
+    expect(r.dns.map((d) => [d.ok, d.error])).toEqual([
+      [false, 'no answer within 1000 ms (read: Connection refused)'],
+      [false, 'no answer within 1000 ms (read: Connection refused)'],
+    ]);
   });
 
   it('sampled: one source per node, every node pair covered, N² pod pings', async () => {
