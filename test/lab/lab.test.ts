@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuGroupPath } from '../../harness/backends/lab/cpu-group.js';
 import { labDown } from '../../harness/backends/lab/lab-down.js';
 import { labUp } from '../../harness/backends/lab/lab-up.js';
 import { labelledProcesses } from '../../harness/backends/lab/processes.js';
@@ -177,5 +179,29 @@ describe.skipIf(unavailable)(`lab backend (${unavailable ?? 'root and components
     const after = (await readState(LAB))!.processes.find((p) => p.name === 'flanneld' && p.node === node)!;
     expect(after.pid).not.toBe(before.pid);
     expect(await niceness(after.pid)).toEqual([19, 19]);
+  });
+
+  it('once up, runs flanneld in the lab\'s idle CPU group, kube-proxy, the kubelets, pods and control plane outside it; a restarted flanneld rejoins it', async () => {
+    const group = await cpuGroupPath(LAB);
+    if (!group) throw new Error('this test needs a cgroup file system with the cpu controller (v1, or v2 with cpu delegated from its root) and cpu.idle (Linux 5.15)');
+    // /proc/PID/cgroup: "N:cpu,cpuacct:/path" on v1, "0::/path" on v2.
+    const cpuGroupOf = async (pid: number) => {
+      const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n');
+      const line = lines.find((l) => l.split(':')[1]!.split(',').includes('cpu')) ?? lines.find((l) => l.startsWith('0::'));
+      return line!.slice(line!.indexOf(':', line!.indexOf(':') + 1) + 1);
+    };
+    const name = `/${basename(group)}`;
+    const recorded = (await readState(LAB))!.processes;
+    const of = (component: string) => Promise.all(recorded.filter((p) => p.name === component).map((p) => cpuGroupOf(p.pid)));
+    expect(await of('flanneld')).toEqual([name, name, name]);
+    for (const component of ['kube-proxy', 'lab-kubelet', 'etcd', 'kube-apiserver']) expect(await of(component), component).not.toContain(name);
+    const coredns = (await labelledProcesses(LAB)).filter((p) => p.component.startsWith('kube-system/coredns-'));
+    expect(await Promise.all(coredns.map((p) => cpuGroupOf(p.pid)))).not.toContain(name);
+    expect(await readFile(join(group, 'cpu.idle'), 'utf8')).toBe('1\n');
+
+    const node = state.nodes[2]!.name;
+    await labAccess(state).restart(node, 'flanneld');
+    const after = (await readState(LAB))!.processes.find((p) => p.name === 'flanneld' && p.node === node)!;
+    expect(await cpuGroupOf(after.pid)).toBe(name);
   });
 });

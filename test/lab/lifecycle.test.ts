@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { components, expand } from '../../harness/components.js';
+import { labCpuGroup, removeCpuGroup } from '../../harness/backends/lab/cpu-group.js';
 import { writeState } from '../../harness/backends/lab/state.js';
 import { BATCH_DIR_PREFIX, BATCH_RESULTS_ROOT } from '../../src/batch.js';
 import { defaultCacheRoot, binaryPath, componentDir } from '../../harness/setup/cache.js';
@@ -155,11 +156,15 @@ describe.skipIf(unavailable)(`lab up failures (${unavailable ?? 'root and compon
     // A node read's results, as a process killed mid-read leaves them (its pid is gone), beside a live process's.
     const killedRead = await mkdtemp(join(BATCH_RESULTS_ROOT, `${BATCH_DIR_PREFIX}${child.pid}-`));
     const liveRead = await mkdtemp(join(BATCH_RESULTS_ROOT, `${BATCH_DIR_PREFIX}${process.pid}-`));
+    // The CPU group of a lab killed once up, its state dir and processes already gone.
+    expect(await labCpuGroup('fdgone'), 'needs a cgroup file system with the cpu controller').toBeDefined();
     try {
       await writeFile(join(killedRead, '0.out'), 'output');
       const r = await firedrill(['prune']);
       expect(r.exitCode).toBe(0);
       expect(r.stderr).toContain('removed lab fdkill:');
+      expect(r.stderr).toContain('removed lab fdgone:');
+      expect(await leftovers('fdgone')).toEqual([]);
       expect(r.stderr).toContain(`removing ${killedRead}, left by a killed process`);
       expect(await leftovers('fdkill')).toEqual([]);
       await expect(access(killedRead)).rejects.toThrow();
@@ -167,6 +172,7 @@ describe.skipIf(unavailable)(`lab up failures (${unavailable ?? 'root and compon
     } finally {
       await rm(killedRead, { recursive: true, force: true });
       await rm(liveRead, { recursive: true, force: true });
+      await removeCpuGroup('fdgone');
     }
   });
 });

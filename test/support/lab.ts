@@ -7,6 +7,7 @@ import { clusterOf } from '../../harness/backends/lab/backend.js';
 import { labDown } from '../../harness/backends/lab/lab-down.js';
 import { labUp } from '../../harness/backends/lab/lab-up.js';
 import { components } from '../../harness/components.js';
+import { cpuGroupPath } from '../../harness/backends/lab/cpu-group.js';
 import { labDir } from '../../harness/backends/lab/layout.js';
 import { listNetns } from '../../harness/backends/lab/network.js';
 import { labelledProcesses } from '../../harness/backends/lab/processes.js';
@@ -26,12 +27,14 @@ export async function labUnavailable(): Promise<string | undefined> {
   return undefined;
 }
 
-/** What is left of a lab on this machine: namespaces, labelled processes, state dir. */
+/** What is left of a lab on this machine: namespaces, labelled processes, CPU group, state dir. */
 export async function leftovers(lab: string): Promise<string[]> {
   const left: string[] = [];
   for (const ns of await listNetns()) if (ns.startsWith(`${lab}-`)) left.push(`netns ${ns}`);
   for (const p of await labelledProcesses(lab)) left.push(`process ${p.pid} ${p.component}`);
   if (await access(labDir(lab)).then(() => true, () => false)) left.push(`state dir ${labDir(lab)}`);
+  const group = await cpuGroupPath(lab);
+  if (group && (await access(group).then(() => true, () => false))) left.push(`cpu group ${group}`);
   return left;
 }
 

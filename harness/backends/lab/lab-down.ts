@@ -2,6 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BATCH_DIR_PREFIX, BATCH_RESULTS_ROOT } from '../../../src/batch.js';
 import { isAlive } from '../../pid.js';
+import { labsWithCpuGroup, removeCpuGroup } from './cpu-group.js';
 import { labDir, podNetnsPrefix } from './layout.js';
 import { deleteNetns, listNetns } from './network.js';
 import { labelledProcesses, stopPids } from './processes.js';
@@ -16,7 +17,7 @@ export interface DownReport {
 /**
  * Removes a lab and everything it created: every process labelled with its name (control
  * plane, flanneld, kube-proxy, kubelets, pods' programs, relays), every namespace (pods,
- * nodes, underlay), and its state dir. Idempotent: a missing lab is not an error.
+ * nodes, underlay), its CPU group and its state dir. Idempotent: a missing lab is not an error.
  */
 export async function labDown(lab: string, say: (line: string) => void): Promise<DownReport> {
   const state = await readState(lab).catch(() => undefined);
@@ -31,9 +32,10 @@ export async function labDown(lab: string, say: (line: string) => void): Promise
   const known = new Set([...(state?.nodes.map((n) => n.netns) ?? []), ...(state ? [state.underlay.netns] : [])]);
   const namespaces = all.filter((n) => known.has(n) || n.startsWith(podNetnsPrefix(lab)));
   await deleteNetns(namespaces);
+  const group = await removeCpuGroup(lab);
   await rm(labDir(lab), { recursive: true, force: true });
   const report = { lab, processes: procs.length, namespaces: namespaces.length };
-  if (!state && !procs.length && !namespaces.length) say(`no lab named ${lab}: nothing to remove`);
+  if (!state && !procs.length && !namespaces.length && !group) say(`no lab named ${lab}: nothing to remove`);
   else say(`removed lab ${lab}: ${report.processes} processes stopped, ${report.namespaces} namespaces deleted, state removed`);
   return report;
 }
@@ -42,6 +44,7 @@ export async function labDown(lab: string, say: (line: string) => void): Promise
 export async function prune(say: (line: string) => void): Promise<DownReport[]> {
   const labs = new Set(await listLabDirs());
   for (const p of await labelledProcesses()) labs.add(p.lab);
+  for (const lab of await labsWithCpuGroup()) labs.add(lab);
   const reports: DownReport[] = [];
   for (const lab of [...labs].sort()) reports.push(await labDown(lab, say));
   const batches = await pruneBatchResults(say);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { z } from 'zod';
+import { joinCpuGroup } from './cpu-group.js';
 
 /** The environment variable that labels every process a lab starts, so prune finds them after a crash. */
 export const LAB_LABEL = 'FIREDRILL_LAB';
@@ -17,6 +18,8 @@ export const ProcessRecord = z.object({
   argv: z.array(z.string()),
   env: z.record(z.string(), z.string()).default({}),
   nice: z.number().int().min(-20).max(19).default(0),
+  /** The CPU cgroup it runs in, when not this process's (see cpu-group.ts). */
+  cpuGroup: z.string().optional(),
 });
 export type ProcessRecord = z.infer<typeof ProcessRecord>;
 
@@ -37,6 +40,8 @@ export interface StartSpec {
   log: string;
   /** Its CPU niceness, and that of everything it starts (see `setNiceness`). */
   nice?: number;
+  /** The CPU cgroup it runs in, and everything it starts (see cpu-group.ts). */
+  cpuGroup?: string;
 }
 
 /**
@@ -72,8 +77,9 @@ export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
     }
     child.once('error', () => undefined);
     const nice = spec.nice ?? 0;
+    if (spec.cpuGroup) await joinCpuGroup(spec.cpuGroup, spec.name, pid);
     if (nice) await setNiceness(spec.name, pid, nice);
-    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv, env: spec.env ?? {}, nice };
+    return { name: spec.name, node: spec.node, pid, startTicks: (await startTicks(pid)) ?? '', log: spec.log, argv, env: spec.env ?? {}, nice, ...(spec.cpuGroup ? { cpuGroup: spec.cpuGroup } : {}) };
   } finally {
     await log.close();
   }
@@ -82,7 +88,7 @@ export async function startProcess(spec: StartSpec): Promise<ProcessRecord> {
 /** Stops a recorded process and starts it again the same way (a `systemctl restart`). */
 export async function restartProcess(lab: string, record: ProcessRecord): Promise<ProcessRecord> {
   if (await isRunning(record.pid, record.startTicks)) await stopPids([record.pid], 2000);
-  return startProcess({ lab, name: record.name, ...(record.node ? { node: record.node } : {}), argv: record.argv, env: record.env, log: record.log, nice: record.nice });
+  return startProcess({ lab, name: record.name, ...(record.node ? { node: record.node } : {}), argv: record.argv, env: record.env, log: record.log, nice: record.nice, ...(record.cpuGroup ? { cpuGroup: record.cpuGroup } : {}) });
 }
 
 /**
