@@ -186,9 +186,9 @@ describe.skipIf(unavailable)(`lab backend (${unavailable ?? 'root and components
     if (!group) throw new Error('this test needs a cgroup file system with the cpu controller (v1, or v2 with cpu delegated from its root) and cpu.idle (Linux 5.15)');
     // /proc/PID/cgroup: "N:cpu,cpuacct:/path" on v1, "0::/path" on v2.
     const cpuGroupOf = async (pid: number) => {
-      const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n');
-      const line = lines.find((l) => l.split(':')[1]!.split(',').includes('cpu')) ?? lines.find((l) => l.startsWith('0::'));
-      return line!.slice(line!.indexOf(':', line!.indexOf(':') + 1) + 1);
+      const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n').filter(Boolean);
+      const line = lines.find((l) => l.split(':')[1]!.split(',').includes('cpu')) ?? lines.find((l) => l.startsWith('0::'))!;
+      return line.split(':').slice(2).join(':');
     };
     const name = `/${basename(group)}`;
     const recorded = (await readState(LAB))!.processes;
