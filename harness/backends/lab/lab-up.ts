@@ -121,8 +121,10 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       // each: ready 0.06–0.39 s sooner, green 0.05–0.23 s sooner.
       let connecting: Promise<Kube> | undefined;
       const loadClient = () => {
-        connecting ??= connect(paths.adminKubeconfig);
-        connecting.catch(() => undefined);
+        if (!connecting) {
+          connecting = connect(paths.adminKubeconfig);
+          connecting.catch(() => undefined);
+        }
         return connecting;
       };
       await waitFor('kube-apiserver /readyz', () => apiReady(api, loadClient), { ...wait, intervalMs: 50 });
