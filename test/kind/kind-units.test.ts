@@ -9,7 +9,7 @@ import { clusterConfig } from '../../harness/backends/kind/cluster-config.js';
 import { hasCapability } from '../../harness/backends/kind/host.js';
 import { hostNetwork } from '../../harness/backends/kind/host-network.js';
 import { kubeFlannelManifest } from '../../harness/backends/kind/manifests.js';
-import { overlaps } from '../../harness/backends/kind/network.js';
+import { overlaps } from '../../src/checks/netfilter.js';
 import { components, manifest } from '../../harness/components.js';
 import { listLabDirs } from '../../harness/backends/lab/state.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { overlaps } from '../../../src/checks/netfilter.js';
 import { run } from '../../../src/exec.js';
 import { failure } from '../../errors.js';
 import { dockerClient } from '../../docker/client.js';
@@ -55,19 +56,4 @@ async function usedPrefixes(): Promise<string[]> {
     ...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)),
     ...nets.flatMap((n) => n.IPAM?.Config?.map((c) => c.Subnet ?? '') ?? []).filter((s) => s.includes('.')),
   ];
-}
-
-/** Whether two IPv4 prefixes share an address. */
-export function overlaps(a: string, b: string): boolean {
-  const [na, la] = parse(a);
-  const [nb, lb] = parse(b);
-  const len = Math.min(la, lb);
-  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return ((na & mask) >>> 0) === ((nb & mask) >>> 0);
-}
-
-function parse(cidr: string): [number, number] {
-  const [ip, len] = cidr.split('/');
-  const n = ip!.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
-  return [n, Number(len ?? 32)];
 }
